@@ -1,0 +1,7 @@
+"""The LangGraph agent: state, run settings and the graph builder."""
+
+from longwriter.agent.config import WriterContext, home_dir
+from longwriter.agent.graph import build_graph
+from longwriter.agent.state import WriterInput, WriterOutput, WriterState
+
+__all__ = ["WriterContext", "WriterInput", "WriterOutput", "WriterState", "build_graph", "home_dir"]

@@ -1,0 +1,71 @@
+"""Run settings (the graph's ``context_schema``): backend, lengths, critic and memory knobs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_TARGET_WORDS = 200_000
+
+
+def home_dir() -> Path:
+    """Where longwriter keeps checkpoints, memory and converted models (``$LONGWRITER_HOME``)."""
+    return Path(os.environ.get("LONGWRITER_HOME") or Path.home() / ".longwriter")
+
+
+@dataclass
+class WriterContext:
+    """Settings for one run; pass as ``context=`` to ``graph.invoke``. Every field has a sane default."""
+
+    base_url: str | None = None
+    """OpenAI-compatible URL (e.g. vLLM ``http://host:8000/v1``); None starts the embedded llama.cpp model."""
+    model: str | None = None
+    """Served model name; None takes the first model the server lists."""
+    api_key: str = "EMPTY"
+    gguf: str | None = None
+    """GGUF file for the embedded server instead of the bundled SmolLM2."""
+    target_words: int | None = None
+    """Document length; None reads it from the instruction, else ``default_words``."""
+    default_words: int = 2000
+    language: str | None = None
+    """Document language (``en``, ``zh``, ...); None detects it from the instruction."""
+    temperature: float = 0.7
+    top_p: float = 0.9
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    """Server-specific sampling sent as is, e.g. ``{"repeat_penalty": 1.1}`` (llama.cpp) or
+    ``{"repetition_penalty": 1.05, "top_k": 40}`` (vLLM)."""
+    context_window: int | None = None
+    """Model context in tokens; None asks the server (vLLM) or uses 8192 (embedded)."""
+    section_words: int = 400
+    """Preferred section length when planning (AgentWrite uses 200-1000)."""
+    min_section_words: int = 150
+    max_section_words: int = 1000
+    max_revisions: int = 2
+    """Revision attempts per section after the first draft."""
+    length_tolerance: float = 0.2
+    """A section shorter than (1 - tolerance) x budget is expanded."""
+    max_repeat_share: float = 0.3
+    """Highest repeated-4-gram share accepted inside a section."""
+    max_overlap: float = 0.2
+    """Highest share of a section's 8-grams that may already occur earlier in the document."""
+    structured_plan: bool = True
+    """Ask for the plan as JSON schema output first (falls back to the AgentWrite line format)."""
+    review_plan: bool = False
+    """Pause after planning (``interrupt``) so a human can edit the plan."""
+    memory: str | None = None
+    """Chroma location: a folder, ``:memory:``, or ``http://host:port``; None = ``$LONGWRITER_HOME/chroma``."""
+    embedding: str = "minilm"
+    """``minilm`` (bundled, offline), ``hash`` (no torch), or ``openai`` (an embeddings endpoint)."""
+    embedding_base_url: str | None = None
+    embedding_model: str | None = None
+    retrieve_k: int = 3
+    duplicate_similarity: float = 0.92
+    """Embedding similarity at which a paragraph counts as a near-duplicate of an earlier one."""
+    request_timeout: float = 600.0
+    max_retries: int = 2
+
+    def memory_location(self) -> str:
+        """The Chroma location to use."""
+        return self.memory or str(home_dir() / "chroma")

@@ -1,0 +1,150 @@
+"""Chat calls as the nodes make them: model lookup, error mapping, usage and timing."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import openai
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from longwriter.agent.config import WriterContext
+from longwriter.errors import BackendError
+from longwriter.llm import Endpoint, chat_model, check_endpoint, resolve_endpoint
+from longwriter.llm.local_server import EMBEDDED_CONTEXT
+from longwriter.text import estimate_tokens
+
+_THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A finished chat call."""
+
+    text: str
+    finish_reason: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+
+    def stats(self) -> dict[str, float]:
+        """Counters for the state's ``stats`` reducer."""
+        return {
+            "calls": 1,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "llm_seconds": self.seconds,
+        }
+
+
+class ContextOverflow(BackendError):
+    """The server rejected the request as longer than its context window."""
+
+
+@cache
+def _endpoint(base_url: str | None, model: str | None, api_key: str, gguf: str | None) -> Endpoint:
+    endpoint = resolve_endpoint(base_url, model, api_key, gguf=gguf)
+    check_endpoint(endpoint)
+    return endpoint
+
+
+class Models:
+    """Chat models for one run: the endpoint from the context, or a LangChain model given by the caller."""
+
+    def __init__(self, ctx: WriterContext, override: BaseChatModel | None = None) -> None:
+        self.ctx = ctx
+        self.override = override
+
+    def endpoint(self) -> Endpoint:
+        """The resolved endpoint (starts the embedded server on first use)."""
+        return _endpoint(self.ctx.base_url, self.ctx.model, self.ctx.api_key, self.ctx.gguf)
+
+    def window(self) -> int:
+        """Context window in tokens."""
+        if self.ctx.context_window:
+            return self.ctx.context_window
+        if self.override is not None:
+            return EMBEDDED_CONTEXT
+        return check_endpoint(self.endpoint()) or EMBEDDED_CONTEXT
+
+    def chat(self, *, temperature: float | None = None) -> BaseChatModel:
+        """The chat model to call."""
+        if self.override is not None:
+            return self.override
+        return _chat(
+            self.endpoint(), self.ctx, self.ctx.temperature if temperature is None else temperature
+        )
+
+    def limits(self, max_tokens: int) -> dict[str, Any]:
+        """Per-call length arguments; ``max_tokens`` also goes in the body for servers (llama.cpp) that
+        ignore OpenAI's newer ``max_completion_tokens``."""
+        max_tokens = max(16, max_tokens)
+        if self.override is not None:
+            return {"max_tokens": max_tokens}
+        return {
+            "max_tokens": max_tokens,
+            "extra_body": {**self.ctx.extra_body, "max_tokens": max_tokens},
+        }
+
+    def call(
+        self,
+        messages: list[BaseMessage],
+        *,
+        max_tokens: int,
+        temperature: float | None = None,
+        response_format: dict[str, Any] | None = None,
+    ) -> Reply:
+        """One chat completion (streamed when a stream consumer listens); reasoning text stripped."""
+        started = time.monotonic()
+        kwargs = self.limits(max_tokens)
+        if response_format is not None and self.override is None:
+            # In the body, not as a client argument: the client would switch to its strict parse mode.
+            kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
+        try:
+            msg = self.chat(temperature=temperature).invoke(messages, **kwargs)
+        except openai.BadRequestError as exc:
+            text = str(exc)
+            if "context" in text.lower() or "too long" in text.lower() or "maximum" in text.lower():
+                raise ContextOverflow(
+                    f"request exceeds the model's context window: {text}"
+                ) from None
+            raise BackendError(f"the model server rejected the request: {text}") from None
+        except openai.NotFoundError as exc:
+            raise BackendError(f"model or URL not found: {exc}") from None
+        except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+            where = self.ctx.base_url or "the embedded server"
+            raise BackendError(f"cannot reach the model server ({where}): {exc}") from None
+        except openai.APIStatusError as exc:
+            raise BackendError(
+                f"model server error HTTP {exc.status_code}: {exc.message}"
+            ) from None
+        text = msg.content if isinstance(msg.content, str) else str(msg.content)
+        text = _THINK.sub("", text).strip()
+        usage = getattr(msg, "usage_metadata", None) or {}
+        meta = msg.response_metadata or {}
+        return Reply(
+            text=text,
+            finish_reason=meta.get("finish_reason"),
+            prompt_tokens=int(
+                usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
+            ),
+            completion_tokens=int(usage.get("output_tokens") or estimate_tokens(text)),
+            seconds=time.monotonic() - started,
+        )
+
+
+def _chat(endpoint: Endpoint, ctx: WriterContext, temperature: float) -> BaseChatModel:
+    return _cached_chat(endpoint, temperature, ctx.top_p, ctx.request_timeout, ctx.max_retries)
+
+
+@cache
+def _cached_chat(
+    endpoint: Endpoint, temperature: float, top_p: float, timeout: float, retries: int
+) -> BaseChatModel:
+    return chat_model(
+        endpoint, temperature=temperature, top_p=top_p, timeout=timeout, max_retries=retries
+    )

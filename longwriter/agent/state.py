@@ -1,0 +1,117 @@
+"""Graph state: plain JSON-friendly TypedDicts (safe to checkpoint) plus pydantic models for plans."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from pydantic import BaseModel, Field
+
+Action = Literal["accept", "expand", "dedupe", "rewrite", "condense"]
+
+
+class SectionPlan(BaseModel):
+    """One planned section: what it says and how long it should be."""
+
+    title: str = Field(description="short section heading")
+    main_point: str = Field(description="what the section covers, one or two sentences")
+    words: int = Field(description="word budget for the section", ge=0)
+
+
+class Plan(BaseModel):
+    """A document outline as the planner returns it (structured output schema)."""
+
+    title: str = Field(description="document title")
+    sections: list[SectionPlan] = Field(description="the sections in order")
+
+
+class PlannedSection(TypedDict):
+    """A section of the accepted plan; ``words`` is the planned budget, never rewritten later."""
+
+    title: str
+    main_point: str
+    words: int
+
+
+class Draft(TypedDict):
+    """One attempt at the current section."""
+
+    text: str
+    words: int
+    finish_reason: str | None
+    action: str  # how it was produced: write, expand, rewrite, dedupe, ...
+    score: NotRequired[float]  # set by the critic
+    reasons: NotRequired[list[str]]
+
+
+class Verdict(TypedDict):
+    """The critic's judgement of the current draft."""
+
+    ok: bool
+    action: Action
+    reasons: list[str]
+    score: float  # higher is better; used to keep the best attempt
+
+
+class SectionResult(TypedDict):
+    """An accepted section, as committed to the document and to memory."""
+
+    index: int
+    title: str
+    text: str
+    words: int
+    budget: int
+    attempts: int
+    verdict: str  # "accepted" or "kept-best"
+    reasons: list[str]
+    summary: str
+    prompt: str  # the step message that produced it (replayed verbatim for prefix caching)
+
+
+def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
+    """Reducer: sum counters key by key."""
+    out = dict(left or {})
+    for key, value in (right or {}).items():
+        out[key] = out.get(key, 0) + value
+    return out
+
+
+class WriterInput(TypedDict):
+    """What a caller passes in."""
+
+    instruction: str
+    target_words: NotRequired[int]
+    language: NotRequired[str]
+    plan: NotRequired[dict[str, Any]]
+
+
+class WriterOutput(TypedDict):
+    """What a finished run returns."""
+
+    document: str
+    report: dict[str, Any]
+
+
+class WriterState(TypedDict, total=False):
+    """The full state of one document run."""
+
+    instruction: str
+    target_words: int
+    body_words: int  # target minus the words of the title and headings
+    language: str
+    doc_id: str
+    title: str
+    plan: Any  # user-supplied plan (dict / list) before normalisation
+    sections_plan: list[PlannedSection]
+    budgets: list[int]
+    current: int
+    boundary: int  # sections before this index are shown to the writer as summaries only
+    sections: Annotated[list[SectionResult], operator.add]
+    draft: Draft | None
+    attempts: list[Draft]
+    step_prompt: str
+    verdict: Verdict | None
+    stats: Annotated[dict[str, float], add_numbers]
+    calibration: dict[str, float]
+    document: str
+    report: dict[str, Any]

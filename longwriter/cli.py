@@ -1,0 +1,394 @@
+"""``longwriter``: write long documents from the command line (typer + rich progress)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from langchain_core.runnables import RunnableConfig
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext, home_dir
+from longwriter.errors import ConfigError, LongWriterError
+
+app = typer.Typer(
+    help="Write coherent 10,000-20,000+ word documents with any chat LLM (AgentWrite + LongBench-Write).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        help="OpenAI-compatible URL, e.g. http://gpu-box:8000/v1 (default: embedded model)",
+        envvar="LONGWRITER_BASE_URL",
+    ),
+]
+Model = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="served model name (default: the first the server lists)",
+        envvar="LONGWRITER_MODEL",
+    ),
+]
+ApiKey = Annotated[
+    str, typer.Option("--api-key", envvar="LONGWRITER_API_KEY", help="API key for the server")
+]
+Words = Annotated[
+    int | None,
+    typer.Option("--words", "-w", help="target length in words (default: from the instruction)"),
+]
+Gguf = Annotated[
+    Path | None, typer.Option("--gguf", help="GGUF file for the embedded llama.cpp server")
+]
+Language = Annotated[
+    str | None, typer.Option("--language", help="document language (default: detected)")
+]
+
+
+def read_instruction(value: str) -> str:
+    """The instruction text, read from a file when ``value`` names one."""
+    path = Path(value)
+    looks_like_file = (
+        "\n" not in value
+        and len(value) < 4096
+        and (path.suffix.lower() in {".txt", ".md", ".prompt"} and " " not in value.strip())
+    )
+    if looks_like_file or (len(value) < 4096 and path.is_file()):
+        try:
+            value = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read prompt file {value}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"prompt file {value} is not UTF-8 text") from None
+    if not value.strip():
+        raise ConfigError("the instruction is empty: say what to write")
+    return value.strip()
+
+
+def make_context(
+    base_url: str | None,
+    model: str | None,
+    api_key: str,
+    words: int | None,
+    gguf: Path | None,
+    language: str | None,
+    **extra: Any,
+) -> WriterContext:
+    """Settings from CLI options, with their bounds checked."""
+    if words is not None and not 0 < words <= MAX_TARGET_WORDS:
+        raise ConfigError(f"--words must be between 1 and {MAX_TARGET_WORDS}, got {words}")
+    return WriterContext(
+        base_url=base_url,
+        model=model,
+        api_key=api_key,
+        target_words=words,
+        gguf=str(gguf) if gguf else None,
+        language=language,
+        **extra,
+    )
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+class ProgressView:
+    """Rich progress for a document: section i/N, words vs target, tokens per second."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:>6.0f}/{task.total:.0f} words"),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.task: TaskID | None = None
+        self.tokens = 0
+        self.llm_seconds = 0.0
+
+    def __enter__(self) -> ProgressView:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """Update from a ``custom`` stream event of the graph."""
+        kind = event.get("event")
+        if kind == "plan":
+            self.progress.console.print(
+                f"plan: [bold]{event['title']}[/] — {event['sections']} sections, {event['target_words']} words"
+            )
+            self.task = self.progress.add_task("planning", total=event["target_words"], rate="")
+        elif self.task is None:
+            return
+        elif kind == "section":
+            self.progress.update(
+                self.task, description=f"section {event['index'] + 1}/{event['total']}"
+            )
+        elif kind == "llm":
+            self.tokens += int(event.get("completion_tokens", 0))
+            self.llm_seconds += float(event.get("llm_seconds", 0.0))
+            rate = self.tokens / self.llm_seconds if self.llm_seconds else 0.0
+            self.progress.update(self.task, rate=f"{rate:5.1f} tok/s")
+        elif kind == "revise":
+            self.progress.console.print(
+                f"  section {event['index'] + 1}: {event['action']} ({'; '.join(event['reasons'])})",
+                style="dim",
+            )
+        elif kind == "accepted":
+            self.progress.update(self.task, completed=event["document_words"])
+            self.progress.console.print(
+                f"  section {event['index'] + 1}/{event['total']}: {event['words']} words "
+                f"(budget {event['budget']}, {event['verdict']})"
+            )
+
+
+@app.command()
+def write(
+    instruction: Annotated[
+        str | None, typer.Argument(help="the instruction, or a file holding it")
+    ] = None,
+    words: Words = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Markdown output file")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="report JSON (default: beside the output)")
+    ] = None,
+    base_url: BaseUrl = None,
+    model: Model = None,
+    api_key: ApiKey = "EMPTY",
+    gguf: Gguf = None,
+    language: Language = None,
+    thread_id: Annotated[
+        str | None, typer.Option("--thread-id", help="name of this run (for --resume)")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="continue the run --thread-id where it stopped")
+    ] = False,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="plan JSON to write from (see `longwriter plan`)")
+    ] = None,
+    review_plan: Annotated[
+        bool, typer.Option("--review-plan", help="show the plan and let you edit it first")
+    ] = False,
+    temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
+    max_revisions: Annotated[int, typer.Option(help="revision attempts per section")] = 2,
+    memory: Annotated[
+        str | None, typer.Option(help="Chroma folder, :memory: or http://host:port")
+    ] = None,
+    checkpoints: Annotated[Path | None, typer.Option(help="SQLite checkpoint file")] = None,
+) -> None:
+    """Write a document: plan, then write section by section with critique, revision and memory."""
+    from langgraph.types import Command
+
+    from longwriter.agent.graph import build_graph
+    from longwriter.api import MODES, sqlite_checkpointer
+
+    try:
+        if resume and not thread_id:
+            raise ConfigError("--resume needs the --thread-id of the run to continue")
+        text = None if resume else read_instruction(instruction or "")
+        if not resume and instruction is None:
+            raise ConfigError("give an instruction (text or a file)")
+        plan_data = _load_plan(plan) if plan else None
+        ctx = make_context(
+            base_url,
+            model,
+            api_key,
+            words,
+            gguf,
+            language,
+            temperature=temperature,
+            max_revisions=max_revisions,
+            memory=memory,
+            review_plan=review_plan,
+        )
+    except LongWriterError as exc:
+        raise _fail(str(exc), 2) from None
+    thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+    output = output or Path("longwriter-out") / f"{thread_id}.md"
+    report = report or output.with_suffix(".report.json")
+    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
+    how_to_resume = f"Continue with: longwriter write --thread-id {thread_id} --resume"
+    with sqlite_checkpointer(checkpoints) as saver:
+        graph = build_graph(saver)
+        state = graph.get_state(config)
+        if resume and not state.values:
+            raise _fail(
+                f"no saved run named {thread_id!r} in {checkpoints or home_dir() / 'checkpoints.sqlite'}",
+                2,
+            )
+        if not resume and state.values:
+            raise _fail(
+                f"a run named {thread_id!r} already exists: add --resume to continue it, or pick another --thread-id",
+                2,
+            )
+        payload: Any = None
+        if not resume:
+            payload = {"instruction": text}
+            if plan_data is not None:
+                payload["plan"] = plan_data
+        elif state.values.get("sections"):
+            err.print(
+                f"resuming {thread_id}: {len(state.values['sections'])} sections already written"
+            )
+        err.print(
+            f"run: {thread_id}  (resume with: longwriter write --thread-id {thread_id} --resume)"
+        )
+        try:
+            with ProgressView(err) as view:
+                while True:
+                    for mode, chunk in graph.stream(
+                        payload, config, context=ctx, stream_mode=MODES
+                    ):
+                        if mode == "custom" and isinstance(chunk, dict):
+                            view.on_event(chunk)
+                    pending = graph.get_state(config).interrupts
+                    if not pending:
+                        break
+                    view.progress.stop()
+                    payload = Command(resume=_review(pending[0].value))
+                    view.progress.start()
+        except KeyboardInterrupt:
+            raise _fail(f"interrupted; nothing accepted is lost. {how_to_resume}", 130) from None
+        except LongWriterError as exc:
+            raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
+        values = graph.get_state(config).values
+    _save(output, values["document"])
+    _save(report, json.dumps(values["report"], ensure_ascii=False, indent=2))
+    rep = values["report"]
+    err.print(
+        f"[bold green]done:[/] {output} — {rep['words']} words (target {rep['target_words']}, "
+        f"S_l {rep['length_score']:.1f}, rep4 {rep['rep4']:.3f}, {rep['seconds']:.0f}s); report: {report}"
+    )
+    print(
+        json.dumps(
+            {k: rep[k] for k in ("target_words", "words", "length_score", "rep4", "seconds")}
+            | {"output": str(output), "report": str(report)}
+        )
+    )
+
+
+def _load_plan(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"plan file {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
+        ) from None
+
+
+def _save(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _review(plan: dict[str, Any]) -> Any:
+    """Show the plan; the user accepts it or edits it as a JSON file."""
+    edit = Path(f"plan-review-{uuid.uuid4().hex[:6]}.json")
+    edit.write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
+    err.print(json.dumps(plan, ensure_ascii=False, indent=2))
+    if not sys.stdin.isatty():
+        err.print("(no terminal: accepting the plan as is)")
+        edit.unlink()
+        return None
+    typer.prompt(
+        f"Edit {edit} if you like, then press Enter to continue", default="", show_default=False
+    )
+    try:
+        return json.loads(edit.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(f"the edited plan {edit} is not valid JSON: {exc}") from None
+    finally:
+        edit.unlink(missing_ok=True)
+
+
+@app.command("plan")
+def plan_cmd(
+    instruction: Annotated[str, typer.Argument(help="the instruction, or a file holding it")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="plan JSON file")] = Path(
+        "plan.json"
+    ),
+    words: Words = None,
+    base_url: BaseUrl = None,
+    model: Model = None,
+    api_key: ApiKey = "EMPTY",
+    gguf: Gguf = None,
+    language: Language = None,
+) -> None:
+    """Plan only: write the section plan to JSON, to edit and pass to `write --plan`."""
+    from longwriter.api import make_plan
+
+    try:
+        ctx = make_context(base_url, model, api_key, words, gguf, language)
+        result = make_plan(read_instruction(instruction), context=ctx)
+    except LongWriterError as exc:
+        raise _fail(str(exc), 2) from None
+    _save(output, json.dumps(result, ensure_ascii=False, indent=2))
+    err.print(
+        f"plan: {len(result['sections'])} sections, {result['target_words']} words → {output}"
+    )
+
+
+@app.command("serve-local")
+def serve_local(
+    gguf: Gguf = None,
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0 = a free one)")] = 0,
+    n_ctx: Annotated[int, typer.Option(help="context window")] = 8192,
+) -> None:
+    """Run the embedded OpenAI-compatible llama.cpp server in the foreground (Ctrl-C stops it)."""
+    from longwriter.llm.local_server import LocalServer
+
+    try:
+        server = LocalServer(gguf, n_ctx=n_ctx, port=port or None)
+        with server:
+            err.print(f"serving {server.model} at {server.base_url} (Ctrl-C to stop)")
+            while server.running:
+                time.sleep(1)
+    except KeyboardInterrupt:
+        err.print("stopped")
+    except LongWriterError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _mount() -> None:
+    """Attach the sub-command groups that exist in this installation."""
+    import importlib
+
+    for name, module in (
+        ("eval", "longwriter.eval.cli"),
+        ("dataset", "longwriter.data.cli"),
+        ("train", "longwriter.train.cli"),
+    ):
+        try:
+            sub = importlib.import_module(module).app
+        except ImportError:
+            continue
+        app.add_typer(sub, name=name)
+
+
+def main() -> None:
+    """Console entry point."""
+    _mount()
+    app()

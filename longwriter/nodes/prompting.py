@@ -1,0 +1,164 @@
+"""The writer's prompt layout: a stable, growing prefix first, the per-step request last.
+
+Layout (multi-turn, so every request's prefix is the previous request plus its answer, which vLLM's prefix
+cache and llama.cpp's prompt cache reuse):
+
+    system   writer rules
+    user     instruction + title + plan (with the *planned* budgets, never rewritten)
+             [+ summaries of sections before ``boundary`` once the text no longer fits the window]
+    user/assistant   each accepted section from ``boundary`` on: its step message and its text
+    user     the current step: section, current budget, notes, retrieved passages
+
+When the whole text no longer fits, ``boundary`` moves forward (by half the verbatim window at once, so
+that the prefix stays stable for several sections) and retrieval from memory feeds the writer what it no
+longer sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from longwriter.agent.state import PlannedSection, SectionResult, WriterState
+from longwriter.memory import Passage
+from longwriter.prompts import language_name, render
+from longwriter.text import estimate_tokens, split_sentences
+
+MESSAGE_OVERHEAD = 8  # chat-template tokens per message
+
+
+def plan_text(plan: list[PlannedSection], language: str) -> str:
+    """The plan as numbered lines, with planned budgets."""
+    return "\n".join(
+        render(
+            "plan_line",
+            language,
+            index=i,
+            title=s["title"],
+            main_point=s["main_point"],
+            words=s["words"],
+        )
+        for i, s in enumerate(plan, 1)
+    )
+
+
+def summarise(text: str, max_words: int = 60) -> str:
+    """Extractive summary: the first and last sentences, clipped to about ``max_words`` words."""
+    sentences = split_sentences(text)
+    if not sentences:
+        return ""
+    picked = sentences[:1] + (sentences[-1:] if len(sentences) > 1 else [])
+    words = " ".join(picked).split()
+    return " ".join(words[:max_words]) if len(words) > 1 else "".join(picked)[: max_words * 2]
+
+
+def task_message(state: WriterState, boundary: int, dropped: int = 0) -> str:
+    """First user message: instruction, plan and (from ``boundary`` on) summaries of earlier sections."""
+    lang = state["language"]
+    text = render(
+        "writer_task",
+        lang,
+        instruction=state["instruction"].strip(),
+        title=state["title"],
+        target_words=state["target_words"],
+        language_name=language_name(lang, lang),
+        plan=plan_text(state["sections_plan"], lang),
+    )
+    if boundary > 0:
+        done = state.get("sections", [])[dropped:boundary]
+        lines = "\n".join(f"{s['index'] + 1}. {s['title']}: {s['summary']}" for s in done)
+        text += "\n\n" + render("summary_block", lang, summaries=lines)
+    return text
+
+
+def step_message(
+    state: WriterState, index: int, budget: int, template: str = "write_step", **extra: object
+) -> str:
+    """The request for section ``index`` (with the closing note on the last section)."""
+    lang = state["language"]
+    plan = state["sections_plan"]
+    section = plan[index]
+    text = render(
+        template,
+        lang,
+        index=index + 1,
+        total=len(plan),
+        title=section["title"],
+        main_point=section["main_point"],
+        words=budget,
+        **extra,
+    )
+    if index == len(plan) - 1 and template != "continue_step":
+        text += "\n\n" + render("last_section_note", lang)
+    return text
+
+
+def with_passages(
+    tail: list[BaseMessage], passages: list[Passage], language: str
+) -> list[BaseMessage]:
+    """The tail with retrieved passages appended to its last (current) request."""
+    if not passages:
+        return tail
+    quoted = "\n".join(f"- ({p.title}) {_clip(p.text, 90)}" for p in passages)
+    note = render("passages_note", language, passages=quoted)
+    return [*tail[:-1], HumanMessage(f"{tail[-1].content}\n\n{note}")]
+
+
+def _clip(text: str, words: int) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A fitted prompt: the messages and the boundary it needed."""
+
+    messages: list[BaseMessage]
+    boundary: int
+    prompt_tokens: int
+
+
+def _history(sections: list[SectionResult]) -> list[BaseMessage]:
+    out: list[BaseMessage] = []
+    for s in sections:
+        out += [HumanMessage(s["prompt"]), AIMessage(s["text"])]
+    return out
+
+
+def estimate(messages: list[BaseMessage], ratio: float) -> int:
+    """Estimated prompt tokens, scaled by the ratio learned from the server's real counts."""
+    raw = sum(estimate_tokens(str(m.content)) + MESSAGE_OVERHEAD for m in messages)
+    return int(raw * ratio)
+
+
+def layout(
+    state: WriterState, tail: list[BaseMessage], *, budget_tokens: int, ratio: float
+) -> Layout:
+    """Messages for the current step that fit in ``budget_tokens``, moving the boundary only when needed."""
+    sections = state.get("sections", [])
+    current = len(sections)
+    system = SystemMessage(render("writer_system", state["language"]))
+
+    def build(boundary: int, dropped: int = 0) -> list[BaseMessage]:
+        head: list[BaseMessage] = [system, HumanMessage(task_message(state, boundary, dropped))]
+        return head + _history(sections[boundary:]) + tail
+
+    boundary = min(state.get("boundary", 0), current)
+    messages = build(boundary)
+    if estimate(messages, ratio) > budget_tokens:
+        needed = next(
+            (
+                b
+                for b in range(boundary + 1, current + 1)
+                if estimate(build(b), ratio) <= budget_tokens
+            ),
+            current,
+        )
+        boundary = needed + (current - needed) // 2
+        messages = build(boundary)
+        dropped = 0
+        while estimate(messages, ratio) > budget_tokens and dropped < boundary:
+            dropped += max(1, boundary // 8)  # oldest summaries go first; the plan still lists them
+            messages = build(boundary, min(dropped, boundary))
+    return Layout(messages, boundary, estimate(messages, ratio))

@@ -1,0 +1,193 @@
+"""The writer and the reviser: one model call per step, on the prefix-stable prompt layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from longwriter.agent.config import WriterContext
+from longwriter.agent.models import ContextOverflow, Reply
+from longwriter.agent.state import Draft, WriterState
+from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats
+from longwriter.nodes.common import Services
+from longwriter.nodes.critic import earlier_ngrams
+from longwriter.nodes.prompting import layout, step_message, with_passages
+from longwriter.text import count_words
+
+OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
+MARGIN_TOKENS = 96
+RETRIEVAL_RESERVE = 400  # tokens kept free for retrieved passages when the layout is fitted
+MIN_OUTPUT_TOKENS = 128
+
+
+def output_tokens(words: int, calibration: dict[str, float]) -> int:
+    """max_tokens for a reply of about ``words`` words (learned tokens-per-word, with slack)."""
+    return int(words * calibration.get("tokens_per_word", 1.4) * OUTPUT_SLACK) + 64
+
+
+def _learn(
+    calibration: dict[str, float], reply: Reply, estimated_prompt: int, words: int
+) -> dict[str, float]:
+    """Update tokens-per-word and the prompt-estimate ratio from what the server reported."""
+    out = dict(calibration)
+    if estimated_prompt and reply.prompt_tokens:
+        seen = reply.prompt_tokens / estimated_prompt * out.get("prompt_ratio", 1.0)
+        out["prompt_ratio"] = min(3.0, max(0.5, 0.5 * out.get("prompt_ratio", 1.0) + 0.5 * seen))
+    if words >= 50 and reply.completion_tokens:
+        seen = reply.completion_tokens / words
+        out["tokens_per_word"] = min(
+            6.0, max(0.5, 0.7 * out.get("tokens_per_word", 1.4) + 0.3 * seen)
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Call:
+    """A fitted, finished call: the reply, the boundary used, updated calibration, the request as sent."""
+
+    reply: Reply
+    boundary: int
+    calibration: dict[str, float]
+    request: str
+
+
+def _call_fitted(
+    svc: Services, state: WriterState, tail: list[BaseMessage], want_tokens: int, query: str
+) -> Call:
+    """Fit the layout into the window (retrieving what falls out of it), call, and learn; retries overflow."""
+    calibration = dict(state["calibration"])
+    index = state["current"]
+    window = svc.models.window()
+    for _ in range(3):
+        ratio = calibration.get("prompt_ratio", 1.0)
+        max_tokens = max(MIN_OUTPUT_TOKENS, min(want_tokens, window // 3))
+        room = window - max_tokens - MARGIN_TOKENS
+        fitted = layout(
+            state, tail, budget_tokens=room - (RETRIEVAL_RESERVE if index else 0), ratio=ratio
+        )
+        if fitted.boundary > 0 and svc.ctx.retrieve_k:
+            section = state["sections_plan"][index]
+            passages = svc.memory(state).related(
+                f"{section['title']}. {section['main_point']} {query}",
+                svc.ctx.retrieve_k,
+                before=fitted.boundary,
+            )
+            fitted = layout(
+                state,
+                with_passages(tail, passages, state["language"]),
+                budget_tokens=room,
+                ratio=ratio,
+            )
+        max_tokens = max(
+            MIN_OUTPUT_TOKENS, min(max_tokens, window - fitted.prompt_tokens - MARGIN_TOKENS)
+        )
+        try:
+            reply = svc.models.call(fitted.messages, max_tokens=max_tokens)
+        except ContextOverflow:
+            calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
+            svc.emit("status", message="context overflow: shrinking the prompt and retrying")
+            continue
+        svc.emit("llm", **reply.stats())
+        learned = _learn(calibration, reply, fitted.prompt_tokens, count_words(reply.text))
+        return Call(reply, fitted.boundary, learned, str(fitted.messages[-1].content))
+    raise ContextOverflow(
+        "the prompt does not fit the model's context window even after shrinking it"
+    )
+
+
+def _draft(text: str, finish_reason: str | None, action: str) -> Draft:
+    return {
+        "text": text,
+        "words": count_words(text),
+        "finish_reason": finish_reason,
+        "action": action,
+    }
+
+
+def write(
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+) -> dict[str, Any]:
+    """Node: first draft of the current section."""
+    svc = Services(runtime, llm)
+    index = state["current"]
+    budget = state["budgets"][index]
+    section = state["sections_plan"][index]
+    svc.emit(
+        "section",
+        index=index,
+        total=len(state["sections_plan"]),
+        title=section["title"],
+        budget=budget,
+    )
+    tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
+    call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
+    reply = call.reply
+    text = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
+    draft = _draft(text, reply.finish_reason, "write")
+    return {
+        "draft": draft,
+        "attempts": [draft],
+        "verdict": None,
+        "step_prompt": call.request,
+        "boundary": call.boundary,
+        "calibration": call.calibration,
+        "stats": reply.stats(),
+    }
+
+
+def revise(
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+) -> dict[str, Any]:
+    """Node: act on the critic's verdict (deterministic fixes first, model calls only when needed)."""
+    svc = Services(runtime, llm)
+    ctx = svc.ctx
+    draft, verdict = state["draft"], state["verdict"]
+    assert draft is not None and verdict is not None, "revise needs a draft and a verdict"
+    index = state["current"]
+    budget = state["budgets"][index]
+    section = state["sections_plan"][index]
+    action = verdict["action"]
+    svc.emit("revise", index=index, action=action, reasons=verdict["reasons"])
+    if action in ("dedupe", "condense"):
+        text = clean_draft(draft["text"], section["title"], False)
+        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap)
+        if action == "condense":
+            text = clip_to_words(text, int(budget * (1 + ctx.length_tolerance)))
+        new = _draft(text, draft["finish_reason"], action)
+        if new["text"] == draft["text"]:
+            action = "rewrite"  # nothing to remove deterministically: ask the model again
+        else:
+            return {"draft": new, "attempts": [*state["attempts"], new]}
+    base = [HumanMessage(state["step_prompt"])]
+    if action == "expand":
+        missing = max(budget - draft["words"], ctx.min_section_words // 2)
+        tail = [
+            *base,
+            AIMessage(draft["text"]),
+            HumanMessage(step_message(state, index, missing, "continue_step")),
+        ]
+        call = _call_fitted(
+            svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
+        )
+        reply = call.reply
+        addition = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
+        text = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
+        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap)
+    else:
+        problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
+        tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
+        call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
+        reply = call.reply
+        text = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
+    new = _draft(text, reply.finish_reason, action)
+    return {
+        "draft": new,
+        "attempts": [*state["attempts"], new],
+        "boundary": call.boundary,
+        "calibration": call.calibration,
+        "stats": reply.stats(),
+    }

@@ -1,0 +1,89 @@
+"""Repetition metrics and the LongBench-Write length score."""
+
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
+
+from longwriter.text.words import tokenize
+
+NGram = tuple[str, ...]
+
+
+def _ngrams(tokens: list[str], n: int) -> Iterator[NGram]:
+    if n < 1:
+        raise ValueError(f"n-gram size must be at least 1, got {n}")
+    return zip(*(tokens[i:] for i in range(n)), strict=False)
+
+
+def ngram_set(text: str, n: int = 8) -> set[NGram]:
+    """All n-grams of ``text``'s tokens, e.g. to pass as ``reference`` to :func:`ngram_overlap`."""
+    return set(_ngrams(tokenize(text), n))
+
+
+def repeated_ngram_share(text: str, n: int = 4) -> float:
+    """Share of n-gram positions whose n-gram already occurred earlier in ``text`` ("rep4").
+
+    0.0 for texts with fewer than ``n`` tokens.
+    """
+    seen: set[NGram] = set()
+    positions = repeated = 0
+    for gram in _ngrams(tokenize(text), n):
+        positions += 1
+        if gram in seen:
+            repeated += 1
+        else:
+            seen.add(gram)
+    return repeated / positions if positions else 0.0
+
+
+def duplicated_lines(text: str, min_chars: int = 20) -> list[str]:
+    """Stripped non-blank lines of at least ``min_chars`` characters that occur more than once.
+
+    Each duplicate is listed once, in the order in which its first repeat appears.
+    """
+    seen: set[str] = set()
+    duplicates: dict[str, None] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or len(line) < min_chars:
+            continue
+        if line in seen:
+            duplicates[line] = None
+        else:
+            seen.add(line)
+    return list(duplicates)
+
+
+def ngram_overlap(text: str, reference: str | AbstractSet[NGram], n: int = 8) -> float:
+    """Share of ``text``'s n-gram positions whose n-gram occurs in ``reference``.
+
+    ``reference`` is a text or a precomputed :func:`ngram_set` (with the same ``n``), so a
+    growing reference can be kept as a set and extended with ``|=``. 0.0 when ``text`` has
+    fewer than ``n`` tokens.
+    """
+    grams = list(_ngrams(tokenize(text), n))
+    if not grams:
+        return 0.0
+    if isinstance(reference, str):
+        reference = ngram_set(reference, n)
+    elif reference and len(next(iter(reference))) != n:
+        raise ValueError(f"reference holds {len(next(iter(reference)))}-grams, expected {n}-grams")
+    return sum(gram in reference for gram in grams) / len(grams)
+
+
+def length_score(required: int, produced: int) -> float:
+    """LongBench-Write length score S_l (0-100) of ``produced`` words against ``required``.
+
+    Over-long output loses a third of the score per 100% excess; short output loses half of
+    it per 100% shortfall measured as required/produced - 1.
+    """
+    if required <= 0:
+        raise ValueError(f"required length must be positive, got {required}")
+    if produced < 0:
+        raise ValueError(f"produced length must not be negative, got {produced}")
+    if produced == 0:
+        return 0.0
+    # Closed forms of 100 * (1 - (p/r - 1) / 3) and 100 * (1 - (r/p - 1) / 2), with a single
+    # rounding so that e.g. (1000, 1300) gives exactly 90.0.
+    if produced > required:
+        return max(0.0, (400 * required - 100 * produced) / (3 * required))
+    return max(0.0, (300 * produced - 100 * required) / (2 * produced))

@@ -1,0 +1,105 @@
+"""Critic verdicts and the deterministic clean-ups the reviser applies."""
+
+from __future__ import annotations
+
+import pytest
+
+from longwriter.agent.config import WriterContext
+from longwriter.agent.state import Draft
+from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats, strip_labels
+from longwriter.nodes.critic import judge, wrong_language
+from longwriter.text import count_words, ngram_set
+from tests.fakes import ScriptedWriter
+
+CTX = WriterContext()
+
+
+def draft(text: str) -> Draft:
+    return {"text": text, "words": count_words(text), "finish_reason": "stop", "action": "write"}
+
+
+def prose(words: int) -> str:
+    return ScriptedWriter()._prose(words)
+
+
+@pytest.mark.parametrize(
+    ("words", "budget", "ok", "action"),
+    [
+        (400, 400, True, "accept"),
+        (330, 400, True, "accept"),
+        (300, 400, False, "expand"),
+        (590, 400, True, "accept"),
+        (700, 400, False, "condense"),
+    ],
+)
+def test_length_verdicts(words: int, budget: int, ok: bool, action: str) -> None:
+    verdict = judge(draft(prose(words)), budget, CTX, language="en", earlier=set())
+    assert (verdict["ok"], verdict["action"]) == (ok, action)
+
+
+def test_empty_reply_is_rewritten_and_scores_lowest() -> None:
+    verdict = judge(draft(""), 400, CTX, language="en", earlier=set())
+    assert verdict["action"] == "rewrite" and not verdict["ok"]
+    assert (
+        verdict["score"] < judge(draft(prose(50)), 400, CTX, language="en", earlier=set())["score"]
+    )
+
+
+def test_repetition_inside_section_is_caught() -> None:
+    para = "The harbour was busy every single morning of the year with ships from far away."
+    text = "\n".join([para] * 30)
+    verdict = judge(draft(text), 400, CTX, language="en", earlier=set())
+    assert verdict["action"] == "dedupe"
+    assert any("duplicated line" in r for r in verdict["reasons"])
+
+
+def test_overlap_with_earlier_sections_is_caught() -> None:
+    text = prose(400)
+    verdict = judge(draft(text), 400, CTX, language="en", earlier=ngram_set(text, 8))
+    assert verdict["action"] == "dedupe"
+    assert any("repeat earlier" in r for r in verdict["reasons"])
+
+
+def test_memory_near_duplicates_count_against_a_draft() -> None:
+    verdict = judge(draft(prose(400)), 400, CTX, language="en", earlier=set(), near_duplicates=2)
+    assert verdict["action"] == "dedupe" and not verdict["ok"]
+
+
+def test_wrong_language_and_leaked_labels() -> None:
+    chinese = "咖啡起源于埃塞俄比亚的高原，后来传到也门。" * 20
+    verdict = judge(draft(chinese), 400, CTX, language="en", earlier=set())
+    assert verdict["action"] == "rewrite"
+    assert wrong_language(chinese, "zh") is None
+    leaked = draft("Paragraph 2 - Main Point: x\n" + prose(400))
+    assert judge(leaked, 400, CTX, language="en", earlier=set())["action"] == "dedupe"
+
+
+def test_strip_labels_and_heading() -> None:
+    raw = "## The Republic\n\nParagraph 2 - The senate grew strong.\nIt ruled Italy.\nWord count: 350 words"
+    assert (
+        clean_draft(raw, "The Republic", truncated=False)
+        == "The senate grew strong.\nIt ruled Italy."
+    )
+    assert strip_labels("第3段：咖啡传入欧洲。（500字）") == "咖啡传入欧洲。"
+
+
+def test_truncated_reply_is_cut_at_last_sentence() -> None:
+    assert (
+        clean_draft("One sentence. Two sentence. Thr", "T", truncated=True)
+        == "One sentence. Two sentence."
+    )
+
+
+def test_drop_repeats_removes_repeated_sentences_and_copied_paragraphs() -> None:
+    earlier_text = prose(200)
+    new = "A fresh idea appears here. A fresh idea appears here. Another point follows."
+    text = drop_repeats(f"{new}\n\n{earlier_text}", ngram_set(earlier_text, 8), 0.2)
+    assert text == "A fresh idea appears here. Another point follows."
+
+
+def test_clip_to_words() -> None:
+    text = prose(300)
+    clipped = clip_to_words(text, 120)
+    assert 60 <= count_words(clipped) <= 120
+    assert clipped.endswith(".")
+    assert clip_to_words(text, 1000) == text

@@ -1,0 +1,198 @@
+"""The writer graph end to end with a scripted fake model, Chroma in memory and hashed embeddings."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
+
+from longwriter import (
+    BackendError,
+    ConfigError,
+    PlanError,
+    WriterContext,
+    build_graph,
+    write_document,
+)
+from longwriter.api import make_plan, sqlite_checkpointer
+from tests.fakes import ScriptedWriter
+
+
+def ctx(**kw: Any) -> WriterContext:
+    return WriterContext(memory=":memory:", embedding="hash", structured_plan=False, **kw)
+
+
+def tid() -> str:
+    return uuid.uuid4().hex
+
+
+@pytest.mark.parametrize("ratio", [1.0, 0.6, 1.3])
+def test_document_lands_on_target(ratio: float) -> None:
+    fake = ScriptedWriter(ratio=ratio)
+    result = write_document(
+        "Write a 3000-word history of bridges.", context=ctx(), chat_model=fake, thread_id=tid()
+    )
+    report = result.report
+    assert report["target_words"] == 3000
+    assert abs(report["words"] - 3000) / 3000 < 0.15, report["words"]
+    assert report["length_score"] > 85
+    assert result.text.startswith("# A Test Document\n\n## Topic 1")
+    assert len(report["sections"]) == len(report["plan"])
+    assert all(s["attempts"] <= 3 for s in report["sections"])
+    assert report["calls"] >= len(report["sections"]) + 1
+
+
+def test_underwriting_model_triggers_expansion() -> None:
+    fake = ScriptedWriter(ratio=0.5)
+    events: list[dict[str, Any]] = []
+    result = write_document(
+        "Write a 1200-word essay on rivers.",
+        context=ctx(),
+        chat_model=fake,
+        on_event=events.append,
+        thread_id=tid(),
+    )
+    assert any(e["event"] == "revise" and e["action"] == "expand" for e in events)
+    assert any("Continue it exactly where it stops" in c for c in fake.calls)
+    assert result.report["length_score"] > 80
+
+
+def test_revisions_are_bounded_and_best_attempt_kept() -> None:
+    fake = ScriptedWriter(ratio=0.1)  # hopelessly short every time
+    result = write_document(
+        "Write a 1000-word essay on maps.",
+        context=ctx(max_revisions=1),
+        chat_model=fake,
+        thread_id=tid(),
+    )
+    assert all(s["attempts"] == 2 for s in result.report["sections"])
+    assert {s["verdict"] for s in result.report["sections"]} == {"kept-best"}
+
+
+def test_chinese_instruction_uses_chinese_prompts() -> None:
+    fake = ScriptedWriter(
+        plan_reply="标题：桥梁史\n第1段 - 主要内容：起源：古代的桥 - 字数要求：300字"
+    )
+    fake.section_replies = ["古代的桥梁多用石头建造，结构坚固。" * 20] * 10
+    result = write_document(
+        "写一篇关于桥梁历史的文章，不少于600字。",
+        context=ctx(max_revisions=0),
+        chat_model=fake,
+        thread_id=tid(),
+    )
+    assert result.report["language"] == "zh"
+    assert result.report["target_words"] == 600
+    assert any("请写第 1 部分" in c for c in fake.calls)
+
+
+@pytest.mark.parametrize(
+    ("instruction", "target", "message"),
+    [
+        ("   ", None, "instruction is empty"),
+        ("Write about x", 0, "positive"),
+        ("Write about x", 500_000, "above the limit"),
+    ],
+)
+def test_bad_input_is_a_clear_error(instruction: str, target: int | None, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        write_document(instruction, context=ctx(), chat_model=ScriptedWriter(), target_words=target)
+
+
+def test_unreadable_plan_is_a_plan_error() -> None:
+    fake = ScriptedWriter(plan_reply="I would rather write a poem about the sea.")
+    with pytest.raises(PlanError, match="no usable plan"):
+        write_document("Write a 1000-word essay.", context=ctx(), chat_model=fake)
+
+
+def test_user_plan_skips_the_planner() -> None:
+    fake = ScriptedWriter()
+    plan = {
+        "title": "Mine",
+        "sections": [
+            {"title": "One", "main_point": "first", "words": 300},
+            {"title": "Two", "main_point": "second", "words": 300},
+        ],
+    }
+    result = write_document(
+        "Write about my topic.", context=ctx(), chat_model=fake, plan=plan, target_words=600
+    )
+    assert [s["title"] for s in result.report["sections"]] == ["One", "Two"]
+    assert not any("Paragraph 1 - Main Point" in c for c in fake.calls)
+
+
+def test_make_plan_only_plans() -> None:
+    fake = ScriptedWriter()
+    plan = make_plan("Write a 2000-word report on ports.", context=ctx(), chat_model=fake)
+    assert plan["target_words"] == 2000 and len(plan["sections"]) == 5
+    assert len(fake.calls) == 1
+
+
+def test_review_interrupt_accepts_an_edited_plan() -> None:
+    graph = build_graph(InMemorySaver(), chat_model=ScriptedWriter())
+    config: Any = {"configurable": {"thread_id": tid()}, "recursion_limit": 1000}
+    graph.invoke(
+        {"instruction": "Write a 1200-word essay on ports."}, config, context=ctx(review_plan=True)
+    )
+    state = graph.get_state(config)
+    assert state.interrupts and state.interrupts[0].value["sections"]
+    edited = {
+        "title": "Edited",
+        "sections": [{"title": "Only", "main_point": "all of it", "words": 500}],
+    }
+    out = graph.invoke(Command(resume=edited), config, context=ctx(review_plan=True))
+    assert out["report"]["title"] == "Edited"
+    assert (
+        out["report"]["target_words"] == 500 + 2
+    )  # human budgets define the target (+ heading words)
+
+
+class Crashing(ScriptedWriter):
+    """Fails like a dying server after ``crash_after`` calls."""
+
+    crash_after: int = 3
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        if len(self.calls) >= self.crash_after:
+            raise BackendError("cannot reach the model server: connection refused")
+        return super()._generate(messages, stop, run_manager, **kw)
+
+
+def test_crash_then_resume_from_sqlite_loses_no_accepted_section(tmp_path: Path) -> None:
+    thread = tid()
+    db = tmp_path / "ck.sqlite"
+    with sqlite_checkpointer(db) as saver, pytest.raises(BackendError):
+        write_document(
+            "Write a 2000-word history of ports.",
+            context=ctx(),
+            thread_id=thread,
+            checkpointer=saver,
+            chat_model=Crashing(crash_after=3),
+        )
+    with sqlite_checkpointer(db) as saver:
+        saved = (
+            build_graph(saver).get_state({"configurable": {"thread_id": thread}}).values["sections"]
+        )
+    assert len(saved) >= 1
+    fake = ScriptedWriter()
+    with sqlite_checkpointer(db) as saver:
+        result = write_document(
+            "", context=ctx(), thread_id=thread, checkpointer=saver, chat_model=fake, resume=True
+        )
+    assert [s["words"] for s in result.report["sections"][: len(saved)]] == [
+        s["words"] for s in saved
+    ]
+    assert saved[0]["text"] in result.text
+    assert not any("Paragraph 1 - Main Point" in c for c in fake.calls)  # no re-planning
+    assert len(result.report["sections"]) == len(result.report["plan"])
+
+
+def test_empty_model_output_is_an_error_after_bounded_retries() -> None:
+    fake = ScriptedWriter()
+    fake.section_replies = [""] * 50
+    with pytest.raises(BackendError, match="no text for section 1"):
+        write_document("Write a 800-word note.", context=ctx(), chat_model=fake)
+    assert len(fake.calls) == 1 + 3  # plan + first draft + 2 revisions

@@ -1,0 +1,135 @@
+"""Planner parsing (AgentWrite line format, JSON, user plans) and deterministic budget repair."""
+
+from __future__ import annotations
+
+import pytest
+
+from longwriter.nodes.plan_parse import parse_plan_text, rebudget, repair_plan, sections_from_any
+from longwriter.nodes.planner import fit_plan, parse_plan_json
+
+AGENTWRITE = """Title: The Roman Empire
+Paragraph 1 - Main Point: Origins: Rome's founding myths and the early kingdom - Word Count: 400 words
+Paragraph 2 - Main Point: The Republic: Institutions, the senate and expansion in Italy. - Word Count: 600 words
+
+Paragraph 3 - Main Point: Augustus and the Principate - Word Count: 500 words
+"""
+
+
+def test_agentwrite_format() -> None:
+    title, sections = parse_plan_text(AGENTWRITE)
+    assert title == "The Roman Empire"
+    assert [s["words"] for s in sections] == [400, 600, 500]
+    assert sections[0]["title"] == "Origins"
+    assert sections[1]["main_point"].startswith("Institutions")
+    assert sections[2]["title"] == "Augustus and the Principate"
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "titles"),
+    [
+        (
+            "1. Introduction: why bridges matter (300 words)\n2. Stone arches: Roman engineering (450 words)",
+            [300, 450],
+            ["Introduction", "Stone arches"],
+        ),
+        ("- Section 1: Early days\n- Section 2: Later days", [0, 0], ["Early days", "Later days"]),
+        ("**Paragraph 1** - Main Point: Setting - Word Count: 1,200 words", [1200], ["Setting"]),
+        (
+            "标题：咖啡的历史\n第1段 - 主要内容：起源：埃塞俄比亚的传说 - 字数要求：500字\n第2段 - 主要内容：传播：阿拉伯半岛 - 字数要求：700字",
+            [500, 700],
+            ["起源", "传播"],
+        ),
+        (
+            "Some chatter first.\nHere is the plan:\n3) Closing thoughts - 250 words",
+            [250],
+            ["Closing thoughts"],
+        ),
+    ],
+)
+def test_tolerant_formats(text: str, words: list[int], titles: list[str]) -> None:
+    _, sections = parse_plan_text(text)
+    assert [s["words"] for s in sections] == words
+    assert [s["title"] for s in sections] == titles
+
+
+def test_prose_gives_no_sections() -> None:
+    assert parse_plan_text("Coffee was first found in Ethiopia. It spread to Yemen.")[1] == []
+
+
+def test_json_plan_and_salvage_of_cut_off_reply() -> None:
+    full = '{"title": "T", "sections": [{"title": "A", "main_point": "a", "words": 300}]}'
+    assert parse_plan_json(full) == ("T", [{"title": "A", "main_point": "a", "words": 300}])
+    cut = (
+        '{"title": "T", "sections": [{"title": "A", "main_point": "a", "words": 300}, '
+        '{"title": "B", "main_point": "b", "words": 200}, {"title": "C", "main_po'
+    )
+    title, sections = parse_plan_json(cut)
+    assert title == "T" and [s["title"] for s in sections] == ["A", "B"]
+    with pytest.raises(ValueError):
+        parse_plan_json("no json here")
+
+
+def test_user_plan_shapes_and_errors() -> None:
+    title, sections = sections_from_any(
+        {"title": "X", "sections": [{"title": "A", "words": 100}, "B: about b"]}
+    )
+    assert title == "X"
+    assert sections[0] == {"title": "A", "main_point": "A", "words": 100}
+    assert sections[1]["title"] == "B" and sections[1]["words"] == 0
+    for bad in (
+        {},
+        [],
+        [{"words": 5}],
+        [{"title": "A", "words": -1}],
+        [{"title": "A", "words": "many"}],
+        [3],
+    ):
+        with pytest.raises(ValueError):
+            sections_from_any(bad)
+
+
+def _plan(*words: int) -> list:
+    return [{"title": f"S{i}", "main_point": f"point {i}", "words": w} for i, w in enumerate(words)]
+
+
+def test_repair_sums_exactly_and_fills_missing() -> None:
+    out = repair_plan(_plan(400, 0, 600), 1500, min_words=150, max_words=1000)
+    assert sum(s["words"] for s in out) == 1500
+    assert out[1]["words"] == 500  # the missing count takes the mean of the others
+
+
+def test_repair_ignores_nonsense_counts() -> None:
+    out = repair_plan(_plan(4, 20), 1400, min_words=150, max_words=1000)
+    assert [s["words"] for s in out] == [700, 700]
+
+
+def test_repair_splits_and_merges() -> None:
+    out = repair_plan(_plan(3000), 3000, min_words=150, max_words=1000)
+    assert [s["words"] for s in out] == [1000, 1000, 1000]
+    assert out[1]["title"] == "S0 (2/3)"
+    merged = repair_plan(_plan(100, 100, 100, 700), 1000, min_words=200, max_words=1000)
+    assert sum(s["words"] for s in merged) == 1000
+    assert min(s["words"] for s in merged) >= 150
+
+
+def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
+    sections, body = fit_plan("A Title", _plan(0), 2000, min_words=150, max_words=1000, wanted=5)
+    assert len(sections) == 5
+    heading = 2 + sum(len(s["title"].replace("(", " ").replace("/", " ").split()) for s in sections)
+    assert body == 2000 - heading
+    assert sum(s["words"] for s in sections) == body
+
+
+@pytest.mark.parametrize(
+    ("planned", "written", "body", "expected"),
+    [
+        ([500, 500, 500, 500], [500], 2000, [500, 500, 500, 500]),  # on track: unchanged
+        ([500, 500, 500, 500], [200], 2000, [200, 600, 600, 600]),  # deficit spread over the rest
+        ([500, 500, 500, 500], [800], 2000, [800, 400, 400, 400]),  # surplus taken back
+        ([500, 500], [1900], 2000, [1900, 100]),  # floor keeps the last section alive
+        ([400, 200], [100], 2000, [100, 400]),  # growth capped at 2x the plan
+        ([500], [480], 500, [480]),
+    ],
+)
+def test_rebudget(planned: list[int], written: list[int], body: int, expected: list[int]) -> None:
+    assert rebudget(planned, written, body, floor=100) == expected

@@ -15,13 +15,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext, home_dir
+from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
+from longwriter.eval.cli import app as eval_app
+from longwriter.train.cli import app as train_app
 
 app = typer.Typer(
     help="Write coherent 10,000-20,000+ word documents with any chat LLM (AgentWrite + LongBench-Write).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(eval_app, name="eval")
+app.add_typer(dataset_app, name="dataset")
+app.add_typer(train_app, name="train")
 err = Console(stderr=True)
 
 BaseUrl = Annotated[
@@ -190,9 +196,11 @@ def write(
     ] = False,
     temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
     max_revisions: Annotated[int, typer.Option(help="revision attempts per section")] = 2,
+    section_words: Annotated[int, typer.Option(help="preferred words per section")] = 400,
     memory: Annotated[
         str | None, typer.Option(help="Chroma folder, :memory: or http://host:port")
     ] = None,
+    embedding: Annotated[str, typer.Option(help="minilm (bundled), hash, or openai")] = "minilm",
     checkpoints: Annotated[Path | None, typer.Option(help="SQLite checkpoint file")] = None,
 ) -> None:
     """Write a document: plan, then write section by section with critique, revision and memory."""
@@ -217,7 +225,9 @@ def write(
             language,
             temperature=temperature,
             max_revisions=max_revisions,
+            section_words=section_words,
             memory=memory,
+            embedding=embedding,
             review_plan=review_plan,
         )
     except LongWriterError as exc:
@@ -372,23 +382,10 @@ def serve_local(
         raise _fail(str(exc)) from None
 
 
-def _mount() -> None:
-    """Attach the sub-command groups that exist in this installation."""
-    import importlib
-
-    for name, module in (
-        ("eval", "longwriter.eval.cli"),
-        ("dataset", "longwriter.data.cli"),
-        ("train", "longwriter.train.cli"),
-    ):
-        try:
-            sub = importlib.import_module(module).app
-        except ImportError:
-            continue
-        app.add_typer(sub, name=name)
-
-
 def main() -> None:
     """Console entry point."""
-    _mount()
     app()
+
+
+if __name__ == "__main__":
+    main()

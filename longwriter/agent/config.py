@@ -15,15 +15,20 @@ def home_dir() -> Path:
     return Path(os.environ.get("LONGWRITER_HOME") or Path.home() / ".longwriter")
 
 
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
 @dataclass
 class WriterContext:
     """Settings for one run; pass as ``context=`` to ``graph.invoke``. Every field has a sane default."""
 
-    base_url: str | None = None
-    """OpenAI-compatible URL (e.g. vLLM ``http://host:8000/v1``); None starts the embedded llama.cpp model."""
-    model: str | None = None
-    """Served model name; None takes the first model the server lists."""
-    api_key: str = "EMPTY"
+    base_url: str | None = field(default_factory=lambda: _env("LONGWRITER_BASE_URL"))
+    """OpenAI-compatible URL (e.g. vLLM ``http://host:8000/v1``); None starts the embedded llama.cpp model.
+    Defaults to ``$LONGWRITER_BASE_URL``."""
+    model: str | None = field(default_factory=lambda: _env("LONGWRITER_MODEL"))
+    """Served model name; None takes the first model the server lists. Defaults to ``$LONGWRITER_MODEL``."""
+    api_key: str = field(default_factory=lambda: _env("LONGWRITER_API_KEY") or "EMPTY")
     gguf: str | None = None
     """GGUF file for the embedded server instead of the bundled SmolLM2."""
     target_words: int | None = None

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import re
 
-from longwriter.text import count_words, ngram_overlap, ngram_set, split_sentences, trim_to_sentence
+from longwriter.text import (
+    count_words,
+    ngram_overlap,
+    split_sentences,
+    strip_step_labels,
+    trim_to_sentence,
+)
 
-_LABEL = re.compile(
-    r"^\s*(?:#+\s*)?(?:\*\*)?(?:"
-    r"(?:paragraph|section|part|step)\s*\d+\s*(?:of\s*\d+\s*)?(?:[-–—:：.]|\s-\s)"
-    r"|第\s*[\d一二三四五六七八九十百]+\s*[段部分节]+\s*[-–—:：.]?"
-    r")(?:\*\*)?\s*",
-    re.IGNORECASE,
-)
-_META_LINE = re.compile(
-    r"^\s*(?:\*\*)?(?:main\s*point|word\s*count|words?|主要内容|字数(?:要求)?)\s*[:：].*$",
-    re.IGNORECASE | re.MULTILINE,
-)
 _TRAILING_COUNT = re.compile(
     r"\s*[(（]?\s*(?:word\s*count\s*[:：]?\s*)?\d[\d,]*\s*(?:words?|字)\s*[)）]?\s*$", re.IGNORECASE
 )
@@ -27,11 +22,8 @@ LEAK_MARKERS = re.compile(
 
 
 def strip_labels(text: str) -> str:
-    """Remove step labels ("Paragraph 3 -", "第3段："), plan metadata lines and trailing word counts."""
-    text = _META_LINE.sub("", text)
-    lines = [_LABEL.sub("", line, count=1) for line in text.splitlines()]
-    text = "\n".join(lines).strip()
-    return _TRAILING_COUNT.sub("", text).strip()
+    """Remove step labels ("Paragraph 3 -", "第3段："), copied plan lines and a trailing word count."""
+    return _TRAILING_COUNT.sub("", strip_step_labels(text)).strip()
 
 
 def _norm(s: str) -> str:
@@ -59,23 +51,43 @@ def clean_draft(text: str, title: str, truncated: bool) -> str:
     return trim_to_sentence(text) if truncated else text
 
 
-def drop_repeats(text: str, earlier: set[tuple[str, ...]], max_overlap: float, n: int = 8) -> str:
-    """Remove sentences said twice in the section and paragraphs that mostly repeat earlier sections."""
-    seen: set[str] = set()
+MIN_REPEAT_CHARS = 20  # shorter sentences ("Yes.", "It worked.") may recur naturally
+
+
+def sentence_keys(text: str) -> set[str]:
+    """Normalised sentences of ``text`` long enough to count as repeats."""
+    return {k for k in map(_norm, split_sentences(text)) if len(k) >= MIN_REPEAT_CHARS}
+
+
+def drop_repeats(
+    text: str,
+    earlier: set[tuple[str, ...]],
+    max_overlap: float,
+    seen: set[str] | None = None,
+    n: int = 8,
+) -> str:
+    """Remove paragraphs that mostly repeat earlier sections (8-gram overlap above ``max_overlap``) and
+    sentences already said, in this section or in ``seen`` (sentence keys of the document so far).
+    Line breaks inside paragraphs (lists, verse) are kept."""
+    seen = set(seen or ())
     paragraphs = []
     for para in re.split(r"\n\s*\n", text):
         if earlier and ngram_overlap(para, earlier, n) > max_overlap:
             continue
-        kept = []
-        for sentence in split_sentences(para):
-            key = _norm(sentence)
-            if key and key in seen:
-                continue
-            seen.add(key)
-            kept.append(sentence)
-        joined = " ".join(kept) if " " in para else "".join(kept)
-        if count_words(joined):
-            paragraphs.append(joined.strip())
+        lines = []
+        for line in para.splitlines():
+            kept = []
+            for sentence in split_sentences(line):
+                key = _norm(sentence)
+                if len(key) >= MIN_REPEAT_CHARS and key in seen:
+                    continue
+                seen.add(key)
+                kept.append(sentence)
+            joined = (" " if " " in line else "").join(kept)
+            if count_words(joined):
+                lines.append(joined)
+        if lines:
+            paragraphs.append("\n".join(lines).strip())
     return "\n\n".join(paragraphs)
 
 
@@ -96,13 +108,3 @@ def clip_to_words(text: str, limit: int) -> str:
             break
     clipped = "\n\n".join(out)
     return clipped if count_words(clipped) >= limit // 2 else text
-
-
-__all__ = [
-    "LEAK_MARKERS",
-    "clean_draft",
-    "clip_to_words",
-    "drop_repeats",
-    "ngram_set",
-    "strip_labels",
-]

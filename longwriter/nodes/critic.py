@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
 from longwriter.agent.state import Action, Draft, Verdict, WriterState
-from longwriter.nodes.cleanup import LEAK_MARKERS
+from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
 from longwriter.nodes.common import Services
 from longwriter.text import (
     detect_language,
@@ -28,6 +28,11 @@ def earlier_ngrams(state: WriterState, n: int = 8) -> set[tuple[str, ...]]:
     for section in state.get("sections", []):
         grams |= ngram_set(section["text"], n)
     return grams
+
+
+def earlier_sentences(state: WriterState) -> set[str]:
+    """Sentence keys of every accepted section (for sentence-level repeat removal)."""
+    return set().union(*(sentence_keys(s["text"]) for s in state.get("sections", [])))
 
 
 def wrong_language(text: str, expected: str) -> str | None:

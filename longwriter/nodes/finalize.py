@@ -10,7 +10,9 @@ from langgraph.runtime import Runtime
 from longwriter.agent.config import WriterContext
 from longwriter.agent.state import SectionResult, WriterState
 from longwriter.errors import BackendError
+from longwriter.nodes.cleanup import drop_repeats
 from longwriter.nodes.common import Services
+from longwriter.nodes.critic import earlier_sentences
 from longwriter.nodes.plan_parse import rebudget
 from longwriter.nodes.prompting import summarise
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
@@ -25,28 +27,40 @@ def commit(
     attempts = state["attempts"]
     verdict = state["verdict"]
     ok = bool(verdict and verdict["ok"])
-    chosen = state["draft"] if ok else max(attempts, key=lambda d: d.get("score", -1e9))
-    assert chosen is not None
     section = state["sections_plan"][index]
-    if chosen["words"] == 0:
+    if not any(a["words"] for a in attempts):
         raise BackendError(
             f"the model returned no text for section {index + 1} ({section['title']!r}) "
             f"after {len(attempts)} attempts"
         )
-    svc.memory(state).add_section(index, section["title"], chosen["text"])
+    # Last guard: no sentence of the document is said twice, whatever the verdict was. The accepted
+    # draft (else the best-scored attempt) that still has text of its own wins; if every attempt only
+    # repeated earlier text, the section is dropped and its budget goes to the sections after it.
+    ranked = sorted(attempts, key=lambda d: d.get("score", -1e9), reverse=True)
+    seen = earlier_sentences(state)
+    chosen, text = ranked[0], ""
+    for candidate in ([state["draft"]] if ok and state["draft"] else []) + ranked:
+        text = drop_repeats(candidate["text"], set(), 1.0, seen)
+        if count_words(text):
+            chosen = candidate
+            break
+    ok = ok and chosen is state["draft"]
+    words = count_words(text)
+    if words:
+        svc.memory(state).add_section(index, section["title"], text)
     result: SectionResult = {
         "index": index,
         "title": section["title"],
-        "text": chosen["text"],
-        "words": chosen["words"],
+        "text": text,
+        "words": words,
         "budget": state["budgets"][index],
         "attempts": len(attempts),
-        "verdict": "accepted" if ok else "kept-best",
+        "verdict": "accepted" if ok else ("kept-best" if words else "dropped"),
         "reasons": list(chosen.get("reasons", [])),
-        "summary": summarise(chosen["text"]),
+        "summary": summarise(text),
         "prompt": state["step_prompt"],
     }
-    written = [s["words"] for s in state.get("sections", [])] + [chosen["words"]]
+    written = [s["words"] for s in state.get("sections", [])] + [words]
     planned = [s["words"] for s in state["sections_plan"]]
     floor = max(50, svc.ctx.min_section_words // 2)
     budgets = rebudget(planned, written, state["body_words"], floor)
@@ -54,7 +68,7 @@ def commit(
         "accepted",
         index=index,
         total=len(planned),
-        words=chosen["words"],
+        words=words,
         budget=result["budget"],
         verdict=result["verdict"],
         document_words=sum(written),
@@ -72,7 +86,8 @@ def commit(
 
 def render_document(title: str, sections: list[SectionResult]) -> str:
     """Markdown: the title, then each section under its heading."""
-    parts = [f"# {title}"] + [f"## {s['title']}\n\n{s['text'].strip()}" for s in sections]
+    parts = [f"# {title}"]
+    parts += [f"## {s['title']}\n\n{s['text'].strip()}" for s in sections if s["text"].strip()]
     return "\n\n".join(parts) + "\n"
 
 

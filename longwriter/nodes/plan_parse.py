@@ -162,10 +162,21 @@ def repair_plan(
             out_items.append({"title": label, "main_point": item["main_point"]})
             out_weights.append(weight / parts)
     budgets = _integer_split(body_words, out_weights)
+    _unique_titles(out_items)
     return [
         {"title": str(i["title"]), "main_point": str(i["main_point"]), "words": b}
         for i, b in zip(out_items, budgets, strict=True)
     ]
+
+
+def _unique_titles(items: list[dict[str, Any]]) -> None:
+    """Number repeated headings ("Introduction", "Introduction (2)") so no heading line repeats."""
+    seen: dict[str, int] = {}
+    for item in items:
+        key = str(item["title"]).strip().lower()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            item["title"] = f"{item['title']} ({seen[key]})"
 
 
 def rebudget(planned: list[int], written: list[int], body_words: int, floor: int) -> list[int]:

@@ -23,6 +23,7 @@ from longwriter.prompts import render
 from longwriter.text import count_words, detect_language, parse_target_words
 
 PLAN_ATTEMPTS = 4
+MAX_PLANNED = 16
 ParsedPlan = tuple[str | None, list[PlannedSection]]
 
 
@@ -135,7 +136,9 @@ def ask_plan(
 ) -> ParsedPlan:
     """Ask the model for a plan: JSON schema output first, then the AgentWrite line format; bounded retries."""
     ctx = svc.ctx
-    n = max(1, round(body_words / ctx.section_words))
+    # Long documents are planned as at most MAX_PLANNED chapters (short replies, fast on small models);
+    # fit_plan then splits them into section-sized parts.
+    n = min(MAX_PLANNED, max(1, round(body_words / ctx.section_words)))
     values = {
         "instruction": instruction.strip(),
         "sections": n,

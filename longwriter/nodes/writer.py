@@ -14,7 +14,7 @@ from longwriter.agent.models import ContextOverflow, Reply
 from longwriter.agent.state import Draft, WriterState
 from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats
 from longwriter.nodes.common import Services
-from longwriter.nodes.critic import earlier_ngrams
+from longwriter.nodes.critic import earlier_ngrams, earlier_sentences
 from longwriter.nodes.prompting import layout, step_message, with_passages
 from longwriter.text import count_words
 
@@ -154,7 +154,7 @@ def revise(
     svc.emit("revise", index=index, action=action, reasons=verdict["reasons"])
     if action in ("dedupe", "condense"):
         text = clean_draft(draft["text"], section["title"], False)
-        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap)
+        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
         if action == "condense":
             text = clip_to_words(text, int(budget * (1 + ctx.length_tolerance)))
         new = _draft(text, draft["finish_reason"], action)
@@ -176,7 +176,7 @@ def revise(
         reply = call.reply
         addition = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
         text = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
-        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap)
+        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
     else:
         problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]

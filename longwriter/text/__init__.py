@@ -1,5 +1,6 @@
 """Pure-Python text utilities: word counts, target lengths, language, repetition, sentences."""
 
+from longwriter.text.labels import strip_step_labels
 from longwriter.text.lang import detect_language
 from longwriter.text.metrics import (
     duplicated_lines,
@@ -25,6 +26,7 @@ __all__ = [
     "parse_target_words",
     "repeated_ngram_share",
     "split_sentences",
+    "strip_step_labels",
     "tokenize",
     "trim_to_sentence",
 ]

@@ -196,3 +196,19 @@ def test_empty_model_output_is_an_error_after_bounded_retries() -> None:
     with pytest.raises(BackendError, match="no text for section 1"):
         write_document("Write a 800-word note.", context=ctx(), chat_model=fake)
     assert len(fake.calls) == 1 + 3  # plan + first draft + 2 revisions
+
+
+def test_section_that_only_repeats_earlier_text_is_dropped() -> None:
+    fake = ScriptedWriter()
+    first = fake._prose(300)
+    fake.section_replies = [first] + [first] * 10  # every later attempt copies section 1
+    result = write_document(
+        "Write a 600-word note on ports.",
+        context=ctx(max_revisions=1),
+        chat_model=fake,
+        plan=[{"title": "A", "words": 300}, {"title": "B", "words": 300}],
+        target_words=600,
+    )
+    assert [s["verdict"] for s in result.report["sections"]][1] == "dropped"
+    assert result.report["duplicated_lines"] == 0
+    assert "## B" not in result.text and result.text.count(first.split(".")[0]) == 1

@@ -133,3 +133,14 @@ def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
 )
 def test_rebudget(planned: list[int], written: list[int], body: int, expected: list[int]) -> None:
     assert rebudget(planned, written, body, floor=100) == expected
+
+
+def test_repeated_headings_are_numbered() -> None:
+    plan = [
+        {"title": "Intro", "main_point": "a", "words": 300},
+        {"title": "Intro", "main_point": "b", "words": 300},
+    ]
+    assert [s["title"] for s in repair_plan(plan, 600, min_words=100, max_words=1000)] == [
+        "Intro",
+        "Intro (2)",
+    ]

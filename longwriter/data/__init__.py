@@ -1,0 +1,1 @@
+"""Training-data construction (AgentWrite): resumable builds, filters, instructions, stats."""

@@ -1,0 +1,582 @@
+"""``longwriter eval ...``: LongBench-Write runner, S_l, S_q, ruler, cumulative NLL and reports.
+
+Progress goes to stderr; every command prints its summary as one JSON object on the last line of
+stdout.
+"""
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from longwriter.batch import BatchEvent, BatchSummary, run_resumable
+from longwriter.errors import ConfigError, LongWriterError
+from longwriter.eval import judge as judging
+from longwriter.eval import nll as nll_mod
+from longwriter.eval.length import score_prediction, summarize_length
+from longwriter.eval.plots import plot_length, plot_nll
+from longwriter.eval.report import artifact, build_report, load_run
+from longwriter.eval.rows import Prediction, Task, keyed_rows, load_predictions, load_tasks
+from longwriter.eval.ruler import RULER_LANGUAGES, RULER_LENGTHS, ruler_tasks, summarize_ruler
+from longwriter.eval.runner import RunConfig, run_predictions
+from longwriter.jsonl import append_jsonl
+from longwriter.llm import Endpoint, check_endpoint, resolve_endpoint
+from longwriter.llm.local_server import EMBEDDED_CONTEXT
+
+app = typer.Typer(
+    help="LongBench-Write evaluation: predictions (agent or direct), length score S_l, LLM-judged "
+    "quality S_q, a length ruler, cumulative NLL and Markdown reports.",
+    no_args_is_help=True,
+)
+_stderr = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Mode(StrEnum):
+    """How predictions are produced."""
+
+    agent = "agent"
+    direct = "direct"
+
+
+class Backend(StrEnum):
+    """Where token log-probabilities come from."""
+
+    llamacpp = "llamacpp"
+    vllm = "vllm"
+    transformers = "transformers"
+
+
+# Options shared by several commands.
+BaseUrl = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible URL (e.g. vLLM); default: the embedded model.")
+]
+ModelName = Annotated[
+    str | None, typer.Option(help="Served model name; default: the server's first.")
+]
+ApiKey = Annotated[str, typer.Option(envvar="LONGWRITER_API_KEY", help="API key for --base-url.")]
+SkipBad = Annotated[
+    bool,
+    typer.Option(
+        "--skip-bad", help="Skip malformed lines/rows (with a warning) instead of stopping."
+    ),
+]
+Concurrency = Annotated[int, typer.Option(min=1, help="Rows in flight at once.")]
+Limit = Annotated[int | None, typer.Option(min=1, help="Only the first N rows.")]
+Window = Annotated[
+    int | None,
+    typer.Option(min=512, help="Model context in tokens; default: asked from the server."),
+]
+AgentOptions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--agent-option",
+        help="Agent mode: a WriterContext field as KEY=VALUE (repeatable), e.g. max_revisions=1.",
+    ),
+]
+# Set by the runner from the endpoint and the task, not by --agent-option.
+RESERVED_AGENT_FIELDS = {"base_url", "model", "api_key", "target_words"}
+PredPath = Annotated[Path, typer.Option("--pred", help="Prediction JSONL (output of `eval run`).")]
+
+
+@app.callback()
+def _setup() -> None:
+    """Warnings and errors go to stderr (unless the host CLI configured logging already)."""
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=_stderr, show_time=False, show_path=False, markup=False)],
+    )
+
+
+def _guard(fn: Callable[P, R]) -> Callable[P, R]:
+    """One-line errors (exit 2) for bad input and backends; Ctrl-C says how to resume (exit 130)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LongWriterError as exc:
+            _stderr.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            _stderr.print(
+                "interrupted: finished rows are saved; rerun the same command to resume",
+                soft_wrap=True,
+            )
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _emit(summary: dict[str, Any]) -> None:
+    """The command's summary: one JSON object on the last line of stdout."""
+    print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
+
+
+@contextmanager
+def _progress(description: str) -> Iterator[Callable[[BatchEvent], None]]:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=_stderr) as bar:
+        task_id = bar.add_task(description, total=None, failed="")
+
+        def update(event: BatchEvent) -> None:
+            bar.update(
+                task_id,
+                total=event.total,
+                completed=event.skipped + event.done + event.failed,
+                failed=f"{event.failed} failed" if event.failed else "",
+            )
+
+        yield update
+
+
+def _batch_fields(summary: BatchSummary) -> dict[str, Any]:
+    return {
+        "total": summary.total,
+        "skipped": summary.skipped,
+        "done": summary.done,
+        "failed": summary.failed,
+        "errors": [{"key": k, "error": e} for k, e in summary.errors[:20]],
+        "seconds": round(summary.seconds, 1),
+    }
+
+
+def _context_window(endpoint: Endpoint, given: int | None, option: str = "--context-window") -> int:
+    """The given window, else what the server reports (vLLM), else 8,192 with a warning."""
+    if given:
+        return given
+    found = check_endpoint(endpoint)
+    if found is None:
+        log.warning(
+            "%s does not report its context window: assuming %d tokens (set %s)",
+            endpoint.base_url,
+            EMBEDDED_CONTEXT,
+            option,
+        )
+    return found or EMBEDDED_CONTEXT
+
+
+def _finished(path: Path, keys: set[str]) -> list[Prediction]:
+    """Prediction rows of ``path`` whose key is in ``keys`` (an absent file has none)."""
+    if not path.is_file():
+        return []
+    return [p for p in load_predictions(path, skip_bad=True) if p.task.key in keys]
+
+
+def _run_config(
+    mode: Mode,
+    endpoint: Endpoint,
+    window: int | None,
+    temperature: float,
+    top_p: float,
+    max_tokens: int | None,
+    give_length: bool,
+    agent_options: dict[str, Any],
+) -> RunConfig:
+    return RunConfig(
+        mode=mode.value,
+        endpoint=endpoint,
+        context_window=_context_window(endpoint, window),
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        give_length=give_length,
+        agent_options=agent_options,
+    )
+
+
+def _agent_options(specs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs for WriterContext fields; values are JSON when they parse, else text."""
+    from longwriter.agent.config import WriterContext
+
+    allowed = {f.name for f in fields(WriterContext)} - RESERVED_AGENT_FIELDS
+    options: dict[str, Any] = {}
+    for spec in specs or []:
+        name, sep, raw = spec.partition("=")
+        if not sep or name.strip() not in allowed:
+            raise typer.BadParameter(
+                f"--agent-option {spec!r}: expected KEY=VALUE with KEY one of "
+                + ", ".join(sorted(allowed))
+            )
+        try:
+            options[name.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            options[name.strip()] = raw
+    return options
+
+
+def _predict(tasks: Sequence[Task], cfg: RunConfig, out: Path, concurrency: int) -> dict[str, Any]:
+    with _progress(f"{cfg.mode} → {out.name}") as progress:
+        summary = asyncio.run(
+            run_predictions(tasks, cfg, out, concurrency=concurrency, progress=progress)
+        )
+    finished = _finished(out, {t.key for t in tasks})
+    length = summarize_length([score_prediction(p) for p in finished])
+    return {**_batch_fields(summary), "S_l": length["S_l"], "buckets": length["buckets"]}
+
+
+@app.command()
+@_guard
+def run(
+    dataset: Annotated[Path, typer.Option(help="LongBench-Write JSONL: prompt, length, [type].")],
+    out: Annotated[Path, typer.Option(help="Prediction JSONL; rows already there are skipped.")],
+    mode: Annotated[
+        Mode, typer.Option(help="agent (AgentWrite pipeline) or direct (one call).")
+    ] = Mode.agent,
+    concurrency: Concurrency = 1,
+    limit: Limit = None,
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    api_key: ApiKey = "EMPTY",
+    context_window: Window = None,
+    temperature: float = 0.7,
+    top_p: float = 0.9,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(min=1, help="Direct mode's budget; default: the window minus the prompt."),
+    ] = None,
+    give_length: Annotated[
+        bool,
+        typer.Option(
+            help="Agent mode: pass the dataset length as target instead of parsing the prompt."
+        ),
+    ] = False,
+    agent_option: AgentOptions = None,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Produce predictions for a dataset (resumable: rerun to continue)."""
+    tasks = load_tasks(dataset, skip_bad=skip_bad, limit=limit)
+    if not tasks:
+        raise ConfigError(f"{dataset}: no usable rows")
+    options = _agent_options(agent_option)
+    endpoint = resolve_endpoint(base_url, model, api_key)
+    cfg = _run_config(
+        mode, endpoint, context_window, temperature, top_p, max_tokens, give_length, options
+    )
+    _emit(
+        {
+            "command": "run",
+            "mode": mode.value,
+            "model": endpoint.model,
+            "out": str(out),
+            **_predict(tasks, cfg, out, concurrency),
+        }
+    )
+
+
+@app.command()
+@_guard
+def length(
+    pred: PredPath,
+    plot: Annotated[Path | None, typer.Option(help="Write a log-log scatter PNG here.")] = None,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Length score S_l (overall and per required-length bucket)."""
+    rows = [score_prediction(p) for p in load_predictions(pred, skip_bad=skip_bad)]
+    if not rows:
+        raise ConfigError(f"{pred}: no usable rows")
+    summary = summarize_length(rows)
+    if plot:
+        plot_length({pred.stem: [(r.required, r.produced) for r in rows]}, plot)
+        summary["plot"] = str(plot)
+    _emit({"command": "length", "pred": str(pred), **summary})
+
+
+@app.command()
+@_guard
+def quality(
+    pred: PredPath,
+    judge_base_url: Annotated[
+        str | None, typer.Option(help="Judge server URL; default: the embedded model.")
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model name.")] = None,
+    judge_api_key: ApiKey = "EMPTY",
+    out: Annotated[
+        Path | None, typer.Option(help="Judge rows (resumable); default: PRED.judge.jsonl.")
+    ] = None,
+    attempts: Annotated[
+        int, typer.Option(min=1, max=10, help="Judge calls per row before recording a failure.")
+    ] = 3,
+    temperature: float = 0.3,
+    judge_context_window: Window = None,
+    json_schema: Annotated[
+        bool,
+        typer.Option(help="Ask for schema-constrained JSON (falls back automatically if refused)."),
+    ] = True,
+    timeout: Annotated[float, typer.Option(help="Seconds per judge call.")] = 300.0,
+    concurrency: Concurrency = 1,
+    limit: Limit = None,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Quality score S_q with an LLM judge (six dimensions, 1-5 each), and S = (S_l + S_q) / 2."""
+    preds = load_predictions(pred, skip_bad=skip_bad)[:limit]
+    if not preds:
+        raise ConfigError(f"{pred}: no usable rows")
+    out = out or artifact(pred, "judge.jsonl")
+    endpoint = resolve_endpoint(judge_base_url, judge_model, judge_api_key)
+    judge = judging.Judge(
+        judging.JudgeConfig(
+            endpoint=endpoint,
+            temperature=temperature,
+            attempts=attempts,
+            timeout=timeout,
+            context_window=_context_window(
+                endpoint, judge_context_window, "--judge-context-window"
+            ),
+            json_schema=json_schema,
+        )
+    )
+    with _progress(f"judging → {out.name}") as progress:
+        batch = asyncio.run(
+            run_resumable(
+                preds,
+                key=lambda p: p.task.key,
+                work=judge.judge,
+                out_path=out,
+                concurrency=concurrency,
+                progress=progress,
+            )
+        )
+    keys = {p.task.key for p in preds}
+    judged = keyed_rows(out, keys)
+    s_l = summarize_length([score_prediction(p) for p in preds])["S_l"]
+    summary = judging.summarize_quality(judged, s_l)
+    summary["judge_errors"] = [
+        {"key": r["key"], "error": r["error"]} for r in judged if r.get("error")
+    ][:20]
+    _emit(
+        {
+            "command": "quality",
+            "pred": str(pred),
+            "out": str(out),
+            "judge_model": endpoint.model,
+            "batch": _batch_fields(batch),
+            **summary,
+        }
+    )
+
+
+def _csv_ints(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"expected comma-separated integers, got {text!r}") from None
+    if not values or any(v <= 0 for v in values):
+        raise typer.BadParameter(f"expected positive integers, got {text!r}")
+    return values
+
+
+@app.command()
+@_guard
+def ruler(
+    out_dir: Annotated[
+        Path, typer.Option(help="Folder for the stress set, predictions and plot.")
+    ] = Path("ruler"),
+    modes: Annotated[
+        list[Mode] | None,
+        typer.Option("--mode", help="Repeat for several (default: both)."),
+    ] = None,
+    lengths: Annotated[str, typer.Option(help="Required lengths, comma-separated.")] = ",".join(
+        map(str, RULER_LENGTHS)
+    ),
+    languages: Annotated[
+        list[str] | None, typer.Option("--language", help="en and/or zh (repeat); default both.")
+    ] = None,
+    topics: Annotated[
+        int | None, typer.Option(min=1, help="Topics per language (default: all).")
+    ] = None,
+    dataset_only: Annotated[bool, typer.Option(help="Only write the stress set.")] = False,
+    concurrency: Concurrency = 1,
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    api_key: ApiKey = "EMPTY",
+    context_window: Window = None,
+    temperature: float = 0.7,
+    top_p: float = 0.9,
+    agent_option: AgentOptions = None,
+) -> None:
+    """Length ruler: our prompts at 1k-30k words (en, zh); produced vs required words per mode."""
+    modes = modes or [Mode.agent, Mode.direct]
+    languages = languages or list(RULER_LANGUAGES)
+    bad = [lang for lang in languages if lang not in RULER_LANGUAGES]
+    if bad:
+        raise typer.BadParameter(f"unknown language(s) {', '.join(bad)}: use en and/or zh")
+    tasks = ruler_tasks(_csv_ints(lengths), languages, topics)
+    options = _agent_options(agent_option)
+    dataset = out_dir / "ruler.jsonl"
+    dataset.unlink(missing_ok=True)
+    for task in tasks:
+        append_jsonl(dataset, task.fields)
+    if dataset_only:
+        _emit({"command": "ruler", "dataset": str(dataset), "rows": len(tasks)})
+        return
+    endpoint = resolve_endpoint(base_url, model, api_key)
+    results: dict[str, Any] = {}
+    points: dict[str, list[tuple[int, int]]] = {}
+    for mode in dict.fromkeys(modes):
+        cfg = _run_config(mode, endpoint, context_window, temperature, top_p, None, False, options)
+        out = out_dir / f"ruler_{mode.value}.jsonl"
+        batch = _predict(tasks, cfg, out, concurrency)
+        rows = [score_prediction(p) for p in _finished(out, {t.key for t in tasks})]
+        results[mode.value] = {
+            "S_l": batch["S_l"],
+            "failed": batch["failed"],
+            "by_length": summarize_ruler(rows),
+        }
+        points[mode.value] = [(r.required, r.produced) for r in rows]
+    plot = plot_length(points, out_dir / "ruler.png", title="Length ruler: produced vs required")
+    _emit(
+        {
+            "command": "ruler",
+            "dataset": str(dataset),
+            "model": endpoint.model,
+            "plot": str(plot),
+            "modes": results,
+        }
+    )
+
+
+def _scorer(
+    backend: Backend, model: str | None, base_url: str | None, api_key: str, window: int
+) -> nll_mod.Scorer:
+    if backend is Backend.llamacpp:
+        return nll_mod.LlamaCppScorer(Path(model) if model else None, window=window)
+    if backend is Backend.transformers:
+        if not model:
+            raise ConfigError(
+                "--backend transformers needs --model (a Hugging Face folder or name)"
+            )
+        return nll_mod.TransformersScorer(model, window=window)
+    if not base_url:
+        raise ConfigError("--backend vllm needs --base-url")
+    endpoint = resolve_endpoint(base_url, model, api_key)
+    return nll_mod.VllmScorer(endpoint.base_url, endpoint.model, api_key=api_key, window=window)
+
+
+@app.command()
+@_guard
+def nll(
+    pred: PredPath,
+    backend: Annotated[
+        Backend | None,
+        typer.Option(help="Default: vllm with --base-url, else llamacpp (bundled GGUF)."),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="llamacpp: GGUF path; vllm: served name; transformers: HF folder/name."),
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="vLLM server URL (…/v1).")] = None,
+    api_key: ApiKey = "EMPTY",
+    context_window: Annotated[
+        int, typer.Option(min=64, help="Tokens scored per response (context + text).")
+    ] = 8192,
+    with_prompt: Annotated[
+        bool, typer.Option(help="Condition on the instruction (plain text).")
+    ] = True,
+    out: Annotated[
+        Path | None, typer.Option(help="Per-row NLL JSONL; default PRED.nll.jsonl.")
+    ] = None,
+    series: Annotated[
+        Path | None, typer.Option(help="Averaged curve JSON; default PRED.nll.json.")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Curve PNG; default PRED.nll.png.")] = None,
+    limit: Limit = None,
+    skip_bad: SkipBad = False,
+) -> None:
+    """Cumulative average NLL by token position of the responses under a scoring model."""
+    preds = load_predictions(pred, skip_bad=skip_bad)[:limit]
+    if not preds:
+        raise ConfigError(f"{pred}: no usable rows")
+    out = out or artifact(pred, "nll.jsonl")
+    series = series or artifact(pred, "nll.json")
+    plot = plot or artifact(pred, "nll.png")
+    chosen = backend or (Backend.vllm if base_url else Backend.llamacpp)
+    scorer = _scorer(chosen, model, base_url, api_key, context_window)
+
+    async def work(p: Prediction) -> dict[str, Any]:
+        return await asyncio.to_thread(
+            nll_mod.nll_row, scorer, p.task.prompt, p.response, with_prompt=with_prompt
+        )
+
+    with _progress(f"scoring → {out.name}") as progress:
+        batch = asyncio.run(
+            run_resumable(
+                preds, key=lambda p: p.task.key, work=work, out_path=out, progress=progress
+            )
+        )
+    keys = {p.task.key for p in preds}
+    rows = keyed_rows(out, keys)
+    curve = nll_mod.cumulative_series([r["nll"] for r in rows])
+    series.parent.mkdir(parents=True, exist_ok=True)
+    series.write_text(
+        json.dumps({"scorer": scorer.name, **curve}, ensure_ascii=False), encoding="utf-8"
+    )
+    plot_nll({pred.stem: curve}, plot)
+    files = {"out": str(out), "series": str(series), "plot": str(plot)}
+    summary = {"batch": _batch_fields(batch), **nll_mod.summarize_nll(rows)}
+    _emit({"command": "nll", "pred": str(pred), "scorer": scorer.name, **files, **summary})
+
+
+def _parse_run(spec: str) -> tuple[str, Path]:
+    label, sep, path = spec.partition("=")
+    return (label, Path(path)) if sep and label else (Path(spec).stem, Path(spec))
+
+
+@app.command()
+@_guard
+def report(
+    runs: Annotated[
+        list[str],
+        typer.Option(
+            "--run", help="LABEL=PRED.jsonl (or just PRED.jsonl); repeat to compare runs."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="Markdown file; plots are written beside it.")] = Path(
+        "report.md"
+    ),
+    title: str = "LongBench-Write evaluation",
+    skip_bad: SkipBad = False,
+) -> None:
+    """Markdown report with tables and plots; several runs side by side."""
+    parsed = [_parse_run(spec) for spec in runs]
+    labels = [label for label, _ in parsed]
+    if len(set(labels)) != len(labels):
+        raise typer.BadParameter(f"run labels must differ: {', '.join(labels)}")
+    results = [load_run(label, path, skip_bad=skip_bad) for label, path in parsed]
+    build_report(results, out, title=title)
+    _emit(
+        {
+            "command": "report",
+            "report": str(out),
+            "runs": {
+                r.label: {
+                    "S_l": r.length["S_l"],
+                    "S_q": r.quality["S_q"] if r.quality else None,
+                    "S": r.quality["S"] if r.quality else None,
+                    "mean_nll": r.nll["mean_nll"] if r.nll else None,
+                }
+                for r in results
+            },
+        }
+    )

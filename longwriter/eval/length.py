@@ -1,0 +1,77 @@
+"""Length score S_l of LongBench-Write: how close each produced word count is to the required one.
+
+Required ``x``, produced ``y`` words: ``y > x`` scores ``100 * max(0, 1 - (y/x - 1) / 3)``,
+otherwise ``100 * max(0, 1 - (x/y - 1) / 2)`` (an empty response scores 0). S_l is the mean over
+rows, also reported per bucket of required length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from longwriter.eval.rows import Prediction
+from longwriter.text import count_words, length_score
+
+# (label, low, high, high_inclusive): [0,500), [500,2k), [2k,4k), [4k,20k], then beyond.
+BUCKETS: tuple[tuple[str, int, float, bool], ...] = (
+    ("[0,500)", 0, 500, False),
+    ("[500,2k)", 500, 2000, False),
+    ("[2k,4k)", 2000, 4000, False),
+    ("[4k,20k]", 4000, 20000, True),
+    (">20k", 20000, float("inf"), False),
+)
+MAIN_BUCKETS = 4  # the LongBench-Write buckets, always reported; ">20k" only when it has rows
+
+
+def bucket_of(required: int) -> str:
+    """Label of the required-length bucket that ``required`` words fall into."""
+    if required <= 0:
+        raise ValueError(f"required length must be positive, got {required}")
+    return next(
+        label
+        for label, low, high, inclusive in BUCKETS
+        if low <= required < high or (inclusive and required == high)
+    )
+
+
+@dataclass(frozen=True)
+class LengthRow:
+    """Length outcome of one prediction."""
+
+    key: str
+    required: int
+    produced: int
+    score: float
+    bucket: str
+
+
+def score_prediction(pred: Prediction) -> LengthRow:
+    """Count the response's words (LongBench-Write convention) and score them against the task."""
+    produced = count_words(pred.response)
+    required = pred.task.length
+    return LengthRow(
+        pred.task.key, required, produced, length_score(required, produced), bucket_of(required)
+    )
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def summarize_length(rows: Sequence[LengthRow]) -> dict[str, Any]:
+    """``S_l`` over all rows and per bucket (``n`` and ``S_l``, null when a bucket is empty)."""
+    buckets: dict[str, dict[str, Any]] = {}
+    for i, (label, *_bounds) in enumerate(BUCKETS):
+        scores = [r.score for r in rows if r.bucket == label]
+        if i < MAIN_BUCKETS or scores:
+            buckets[label] = {"n": len(scores), "S_l": _mean(scores)}
+    return {
+        "n": len(rows),
+        "S_l": _mean([r.score for r in rows]),
+        "buckets": buckets,
+        "empty_responses": sum(1 for r in rows if r.produced == 0),
+        "mean_required": _mean([r.required for r in rows]),
+        "mean_produced": _mean([r.produced for r in rows]),
+    }

@@ -1,0 +1,211 @@
+"""Markdown report of one or more runs side by side (agent vs direct, model A vs model B).
+
+A run is a prediction file; the other commands write their results beside it, and the report picks
+up whatever exists: ``P.judge.jsonl`` (``eval quality``) and ``P.nll.jsonl`` (``eval nll``) for
+``P.jsonl``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from longwriter.eval.judge import DIMENSION_LABELS, DIMENSIONS, summarize_quality
+from longwriter.eval.length import LengthRow, score_prediction, summarize_length
+from longwriter.eval.nll import cumulative_series, summarize_nll
+from longwriter.eval.plots import plot_length, plot_nll
+from longwriter.eval.rows import keyed_rows, load_predictions
+
+NLL_POSITIONS = (100, 500, 1000, 2000, 4000, 8000, 16000, 32000)
+
+
+def artifact(pred: Path, suffix: str) -> Path:
+    """Where a command keeps its result beside a prediction file: ``P.jsonl`` -> ``P.<suffix>``."""
+    pred = Path(pred)
+    return pred.with_name(f"{pred.stem}.{suffix}")
+
+
+@dataclass
+class RunResult:
+    """Everything known about one run."""
+
+    label: str
+    pred_path: Path
+    mode: str | None
+    model: str | None
+    lengths: list[LengthRow]
+    length: dict[str, Any]
+    quality: dict[str, Any] | None
+    nll: dict[str, Any] | None
+    nll_series: dict[str, list[Any]] | None
+    seconds_mean: float | None
+    completion_tokens_mean: float | None
+
+
+def _mean_of(rows: Sequence[dict[str, Any]], field: str) -> float | None:
+    values = [r[field] for r in rows if isinstance(r.get(field), int | float)]
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def load_run(label: str, pred_path: Path, *, skip_bad: bool = False) -> RunResult:
+    """Score a prediction file and collect its judge and NLL results, if present."""
+    preds = load_predictions(pred_path, skip_bad=skip_bad)
+    lengths = [score_prediction(p) for p in preds]
+    length = summarize_length(lengths)
+    keys = {p.task.key for p in preds}
+    quality = nll = series = None
+    judged = keyed_rows(artifact(pred_path, "judge.jsonl"), keys)
+    if judged:
+        quality = summarize_quality(judged, length["S_l"])
+    scored = keyed_rows(artifact(pred_path, "nll.jsonl"), keys)
+    if scored:
+        nll = summarize_nll(scored)
+        series = cumulative_series([r["nll"] for r in scored])
+    rows = [p.row for p in preds]
+    return RunResult(
+        label=label,
+        pred_path=Path(pred_path),
+        mode=next((str(r["mode"]) for r in rows if r.get("mode")), None),
+        model=next((str(r["model"]) for r in rows if r.get("model")), None),
+        lengths=lengths,
+        length=length,
+        quality=quality,
+        nll=nll,
+        nll_series=series,
+        seconds_mean=_mean_of(rows, "seconds"),
+        completion_tokens_mean=_mean_of(rows, "completion_tokens"),
+    )
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _metric_rows(
+    runs: Sequence[RunResult], spec: Sequence[tuple[str, Callable[[RunResult], Any]]]
+) -> list[list[Any]]:
+    return [[name, *(get(run) for run in runs)] for name, get in spec]
+
+
+def _quality(key: str) -> Callable[[RunResult], Any]:
+    return lambda r: r.quality[key] if r.quality else None
+
+
+def _nll_at(series: dict[str, list[Any]] | None, position: int) -> float | None:
+    """The averaged cumulative NLL at the last recorded position not beyond ``position``."""
+    if not series or not series["positions"] or series["positions"][-1] < position:
+        return None
+    best = max(i for i, p in enumerate(series["positions"]) if p <= position)
+    return float(series["mean_cum_nll"][best])
+
+
+def build_report(
+    runs: Sequence[RunResult], out: Path, *, title: str = "LongBench-Write evaluation"
+) -> Path:
+    """Write the Markdown report to ``out`` and its PNG plots beside it; returns ``out``."""
+    out = Path(out)
+    labels = [r.label for r in runs]
+    lines = [f"# {title}", ""]
+    lines += _table(
+        ["run", "predictions", "mode", "model", "rows"],
+        [[r.label, f"`{r.pred_path.name}`", r.mode, r.model, r.length["n"]] for r in runs],
+    )
+    lines += ["## Summary", ""]
+    lines += _table(
+        ["metric", *labels],
+        _metric_rows(
+            runs,
+            [
+                ("S_l (length)", lambda r: r.length["S_l"]),
+                ("S_q (quality)", _quality("S_q")),
+                ("S = (S_l + S_q) / 2", _quality("S")),
+                (
+                    "judged / judge failures",
+                    lambda r: (
+                        f"{r.quality['judged']} / {r.quality['failed']}" if r.quality else None
+                    ),
+                ),
+                ("mean required words", lambda r: r.length["mean_required"]),
+                ("mean produced words", lambda r: r.length["mean_produced"]),
+                ("empty responses", lambda r: r.length["empty_responses"]),
+                ("mean seconds per row", lambda r: r.seconds_mean),
+                ("mean completion tokens", lambda r: r.completion_tokens_mean),
+                ("mean NLL (nats/token)", lambda r: r.nll["mean_nll"] if r.nll else None),
+            ],
+        ),
+    )
+    lines += ["## Length score by required length", ""]
+    buckets = list(dict.fromkeys(b for r in runs for b in r.length["buckets"]))
+    lines += _table(
+        ["required words", *(f"{label} S_l (n)" for label in labels)],
+        [[b, *(_bucket_cell(r.length["buckets"].get(b)) for r in runs)] for b in buckets],
+    )
+    length_png = plot_length(
+        {r.label: [(x.required, x.produced) for x in r.lengths] for r in runs},
+        out.with_name(f"{out.stem}.length.png"),
+    )
+    lines += [f"![produced vs required length]({length_png.name})", ""]
+    if any(r.quality for r in runs):
+        lines += ["## Quality by dimension (0-100)", ""]
+        lines += _table(
+            ["dimension", *labels],
+            [
+                [
+                    DIMENSION_LABELS[d],
+                    *((r.quality["dimensions"][d] if r.quality else None) for r in runs),
+                ]
+                for d in DIMENSIONS
+            ],
+        )
+    if any(r.nll_series for r in runs):
+        lines += ["## Cumulative average NLL", ""]
+        positions = [
+            p for p in NLL_POSITIONS if any(_nll_at(r.nll_series, p) is not None for r in runs)
+        ]
+        lines += _table(
+            ["token position", *labels],
+            [[p, *(_nll_at(r.nll_series, p) for r in runs)] for p in positions],
+        )
+        nll_png = plot_nll(
+            {r.label: r.nll_series for r in runs if r.nll_series},
+            out.with_name(f"{out.stem}.nll.png"),
+        )
+        lines += [f"![cumulative NLL]({nll_png.name})", ""]
+    lines += ["## Per row", ""]
+    lines += _per_row_table(runs)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines), encoding="utf-8")
+    return out
+
+
+def _bucket_cell(bucket: dict[str, Any] | None) -> str:
+    if not bucket or not bucket["n"]:
+        return "–"
+    return f"{_fmt(bucket['S_l'])} ({bucket['n']})"
+
+
+def _per_row_table(runs: Sequence[RunResult]) -> list[str]:
+    by_run = [{x.key: x for x in r.lengths} for r in runs]
+    keys = list(dict.fromkeys(k for rows in by_run for k in rows))
+    header = ["key", "required", *(f"{r.label} words (S_l)" for r in runs)]
+    table = []
+    for key in keys:
+        required = next(rows[key].required for rows in by_run if key in rows)
+        cells = [
+            f"{rows[key].produced} ({rows[key].score:.0f})" if key in rows else None
+            for rows in by_run
+        ]
+        table.append([key, required, *cells])
+    return _table(header, table)

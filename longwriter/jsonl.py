@@ -1,0 +1,80 @@
+"""JSON Lines files: line-numbered tolerant reading and crash-safe appending.
+
+Rows are UTF-8 JSON objects, one per line. Appends are flushed and fsynced one row at a time, so a
+crash loses at most the row being written; a torn last line is repaired (a newline is inserted)
+before the next append, and readers with ``skip_bad=True`` step over it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class JsonlError(ValueError):
+    """A JSONL line is not a JSON object; the message names ``file:line`` and the problem."""
+
+    def __init__(self, path: Path, lineno: int, problem: str) -> None:
+        super().__init__(f"{path}:{lineno}: {problem}")
+        self.path = path
+        self.lineno = lineno
+        self.problem = problem
+
+
+def _parse_line(raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line (numbers are 1-based).
+
+    A malformed line raises :class:`JsonlError`, or with ``skip_bad`` is logged and skipped.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                obj = _parse_line(raw)
+            except ValueError as exc:
+                err = JsonlError(path, lineno, str(exc))
+                if not skip_bad:
+                    raise err from None
+                log.warning("skipping %s", err)
+                continue
+            yield lineno, obj
+
+
+def append_jsonl(path: Path, row: dict[str, Any]) -> None:
+    """Append ``row`` as one line, then flush and fsync; creates parent directories."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+    with path.open("a+b") as fh:
+        end = fh.seek(0, os.SEEK_END)
+        if end:
+            fh.seek(end - 1)
+            if (
+                fh.read(1) != b"\n"
+            ):  # a previous writer died mid-line: keep its fragment on its own line
+                line = b"\n" + line
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())

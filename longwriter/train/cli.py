@@ -1,0 +1,365 @@
+"""``longwriter train ...``: SFT (token-averaged loss), DPO preference pairs, DPO.
+
+Needs the ``train`` extra (TRL, transformers, datasets, peft, accelerate), imported only inside the
+commands. On GPUs run the same commands under ``accelerate launch`` (see docs/training.md).
+Every command prints its summary as one JSON object on the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from longwriter.batch import BatchEvent
+from longwriter.errors import ConfigError, LongWriterError
+
+app = typer.Typer(
+    help="Fine-tune on long-output data: SFT with token-averaged loss, DPO pairs, DPO (TRL).",
+    no_args_is_help=True,
+)
+_stderr = Console(stderr=True)
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Options shared by sft and dpo.
+Model = Annotated[
+    str,
+    typer.Option(help="HF model folder, Hub id, an SFT output folder, or 'embedded' (SmolLM2)."),
+]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (adapter or model).")]
+Full = Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")]
+LoraR = Annotated[int, typer.Option(min=1, help="LoRA rank.")]
+MaxLength = Annotated[int, typer.Option(min=16, help="Longest example in tokens.")]
+TooLong = Annotated[str, typer.Option(help="What to do with longer examples: drop or truncate.")]
+MaxSteps = Annotated[int, typer.Option(help="Stop after N optimizer steps (-1: full epochs).")]
+Epochs = Annotated[float, typer.Option(help="Training epochs (when --max-steps is -1).")]
+LearningRate = Annotated[float | None, typer.Option("--lr", help="Default: per method.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Examples (or packed rows) per device.")]
+GradAccum = Annotated[int, typer.Option(min=1, help="Gradient accumulation steps.")]
+Bf16 = Annotated[
+    bool | None, typer.Option("--bf16/--no-bf16", help="Default: bf16 on a capable GPU.")
+]
+Checkpointing = Annotated[
+    bool | None,
+    typer.Option(
+        "--gradient-checkpointing/--no-gradient-checkpointing", help="Default: on with CUDA."
+    ),
+]
+Attn = Annotated[str | None, typer.Option(help="Attention kernel, e.g. flash_attention_2.")]
+DeepSpeed = Annotated[str | None, typer.Option(help="DeepSpeed JSON config (passed through).")]
+SaveSteps = Annotated[int, typer.Option(min=0, help="Checkpoint every N steps (0: end only).")]
+Seed = Annotated[int, typer.Option(help="Random seed.")]
+
+
+@app.callback()
+def _setup() -> None:
+    """Warnings and errors go to stderr."""
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=_stderr, show_time=False, show_path=False, markup=False)],
+    )
+
+
+def _guard(fn: Callable[P, R]) -> Callable[P, R]:
+    """One-line errors (exit 2) for bad input, a missing extra or a missing model."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LongWriterError as exc:
+            _stderr.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            _stderr.print(
+                f"error: {exc.name} is missing: pip install 'longwriter[train]'", markup=False
+            )
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            _stderr.print("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _emit(summary: dict[str, Any]) -> None:
+    print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
+
+
+def _tune_fields(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The TuneOptions fields among a command's arguments (``--lr``; LoRA alpha = 2 x rank)."""
+    from longwriter.train.common import TuneOptions
+
+    names = {f.name for f in fields(TuneOptions)}
+    picked = {k: v for k, v in arguments.items() if k in names}
+    picked.update(learning_rate=arguments["lr"], lora_alpha=2 * arguments["lora_r"])
+    return picked
+
+
+def _report_fields(report: Any) -> dict[str, Any]:
+    losses = report.losses
+    return {
+        "out": report.out_dir,
+        "examples": report.examples,
+        "dropped_too_long": report.dropped_too_long,
+        "truncated": report.truncated,
+        "steps": report.steps,
+        "steps_per_second": round(report.steps_per_second, 4),
+        "tokens_per_second": round(report.tokens_per_second, 1),
+        "peak_rss_mb": report.peak_rss_mb,
+        "peak_gpu_mb": report.peak_gpu_mb,
+        "loss_first": losses[0] if losses else None,
+        "loss_last": losses[-1] if losses else None,
+        "seconds": round(report.seconds, 1),
+    }
+
+
+@app.command()
+@_guard
+def sft(
+    data: Annotated[Path, typer.Option(help="Training JSONL (`dataset build` output).")],
+    out: Out,
+    model: Model = "embedded",
+    mix: Annotated[Path | None, typer.Option(help="General chat data to mix in.")] = None,
+    mix_ratio: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="Share of general examples in the mix.")
+    ] = 0.5,
+    full: Full = False,
+    lora_r: LoraR = 16,
+    packing: Annotated[bool, typer.Option("--packing/--no-packing")] = True,
+    max_length: MaxLength = 32768,
+    too_long: TooLong = "drop",
+    max_steps: MaxSteps = -1,
+    epochs: Epochs = 1.0,
+    lr: LearningRate = None,
+    batch_size: BatchSize = 1,
+    grad_accum: GradAccum = 1,
+    bf16: Bf16 = None,
+    gradient_checkpointing: Checkpointing = None,
+    attn_implementation: Attn = None,
+    deepspeed: DeepSpeed = None,
+    save_steps: SaveSteps = 0,
+    seed: Seed = 0,
+) -> None:
+    """Supervised fine-tuning; the loss is averaged over all target tokens of each batch."""
+    from longwriter.train.sft import SFTOptions, run_sft
+
+    arguments = dict(locals())
+    options = SFTOptions(
+        data=data,
+        mix=mix,
+        mix_ratio=mix_ratio if mix else 0.0,
+        packing=packing,
+        **_tune_fields(arguments),
+    )
+    with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs to stdout
+        report = run_sft(options)
+    _emit(_report_fields(report))
+
+
+@app.command()
+@_guard
+def dpo(
+    pairs: Annotated[Path, typer.Option(help="Preference JSONL (`train dpo-pairs` output).")],
+    out: Out,
+    model: Model = "embedded",
+    beta: Annotated[float, typer.Option(help="DPO beta (deviation from the reference).")] = 0.1,
+    sft_weight: Annotated[
+        float, typer.Option(min=0.0, help="Add an NLL loss on the chosen answers.")
+    ] = 0.0,
+    full: Full = False,
+    lora_r: LoraR = 16,
+    max_length: MaxLength = 32768,
+    too_long: TooLong = "drop",
+    max_steps: MaxSteps = -1,
+    epochs: Epochs = 1.0,
+    lr: LearningRate = None,
+    batch_size: BatchSize = 1,
+    grad_accum: GradAccum = 1,
+    bf16: Bf16 = None,
+    gradient_checkpointing: Checkpointing = None,
+    attn_implementation: Attn = None,
+    deepspeed: DeepSpeed = None,
+    save_steps: SaveSteps = 0,
+    seed: Seed = 0,
+) -> None:
+    """DPO on preference pairs (LoRA: the reference is the model with the adapter off)."""
+    from longwriter.train.dpo import DPOOptions, run_dpo
+
+    arguments = dict(locals())
+    options = DPOOptions(
+        pairs=pairs,
+        beta=beta,
+        sft_weight=sft_weight,
+        **_tune_fields(arguments),
+    )
+    with contextlib.redirect_stdout(sys.stderr):
+        report = run_dpo(options)
+    _emit(_report_fields(report))
+
+
+@app.command("dpo-pairs")
+@_guard
+def dpo_pairs(
+    instructions: Annotated[
+        Path, typer.Option("--instructions", "-i", help="JSONL rows with 'prompt' (+ 'length').")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Pairs JSONL to write.")],
+    samples: Annotated[int, typer.Option(min=2, help="Outputs sampled per instruction.")] = 4,
+    mode: Annotated[
+        str, typer.Option(help="direct (one call, the model under training) or agent.")
+    ] = "direct",
+    margin: Annotated[
+        float, typer.Option(min=0.0, help="Minimum score gap (0-100) between chosen and rejected.")
+    ] = 10.0,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible URL of the sampled model.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Served model name.")] = None,
+    api_key: Annotated[str, typer.Option(envvar="LONGWRITER_API_KEY")] = "EMPTY",
+    temperature: float = 0.8,
+    top_p: float = 0.95,
+    max_tokens: Annotated[
+        int | None, typer.Option(help="Direct mode budget; default: the context window.")
+    ] = None,
+    judge_base_url: Annotated[
+        str | None, typer.Option(help="Judge endpoint; with it, quality S_q joins the ranking.")
+    ] = None,
+    judge_model: Annotated[str | None, typer.Option(help="Judge model name.")] = None,
+    judge_api_key: Annotated[str, typer.Option(envvar="LONGWRITER_JUDGE_API_KEY")] = "EMPTY",
+    concurrency: Annotated[int, typer.Option(min=1, help="Instructions in flight at once.")] = 1,
+) -> None:
+    """Sample outputs per instruction, rank by S_l (+ S_q with a judge), keep clear pairs."""
+    if mode not in ("direct", "agent"):
+        raise ConfigError("--mode must be 'direct' or 'agent'")
+    from longwriter.data.build import load_instructions
+    from longwriter.train.pairs import build_pairs
+
+    loaded = load_instructions(instructions)
+    _stderr.print(f"{instructions}: {loaded.describe()}", markup=False, highlight=False)
+    sample, quality = _samplers(
+        mode, base_url, model, api_key, temperature, top_p, max_tokens,
+        judge_base_url, judge_model, judge_api_key,
+    )  # fmt: skip
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=_stderr) as bar:
+        task_id = bar.add_task("instructions", total=None)
+
+        def progress(event: BatchEvent) -> None:
+            done = event.done + event.failed
+            bar.update(task_id, total=event.total - event.skipped, completed=done)
+
+        summary, counts = asyncio.run(
+            build_pairs(
+                loaded.instructions,
+                out,
+                sample=sample,
+                samples=samples,
+                quality=quality,
+                margin=margin,
+                concurrency=concurrency,
+                progress=progress,
+            )
+        )
+    _emit(
+        {
+            "out": str(out),
+            "instructions": len(loaded.instructions),
+            "sampled": summary.done,
+            "already_sampled": summary.skipped,
+            "failed": summary.failed,
+            "errors": [{"key": k, "error": e} for k, e in summary.errors[:10]],
+            "pairs": counts.pairs,
+            "no_clear_margin": counts.no_margin,
+            "judge": bool(quality),
+            "seconds": round(summary.seconds, 1),
+        }
+    )
+
+
+def _samplers(
+    mode: str,
+    base_url: str | None,
+    model: str | None,
+    api_key: str,
+    temperature: float,
+    top_p: float,
+    max_tokens: int | None,
+    judge_base_url: str | None,
+    judge_model: str | None,
+    judge_api_key: str,
+) -> tuple[Any, Any]:
+    """The sampling function (eval's prediction runner) and the optional judge."""
+    from longwriter.data.build import Instruction
+    from longwriter.eval.judge import Judge, JudgeConfig
+    from longwriter.eval.rows import Prediction, Task
+    from longwriter.eval.runner import RunConfig, predict
+    from longwriter.llm import check_endpoint, resolve_endpoint
+    from longwriter.llm.local_server import EMBEDDED_CONTEXT
+    from longwriter.text import parse_target_words
+    from longwriter.train.pairs import judge_quality
+
+    endpoint = resolve_endpoint(base_url, model, api_key)
+    cfg = RunConfig(
+        mode="agent" if mode == "agent" else "direct",
+        endpoint=endpoint,
+        context_window=check_endpoint(endpoint) or EMBEDDED_CONTEXT,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        give_length=True,
+    )
+
+    def task_of(item: Instruction) -> Task:
+        target = item.length or parse_target_words(item.prompt) or 0
+        return Task(item.key, item.prompt, target, None, {})
+
+    async def sample(item: Instruction, _index: int) -> str:
+        return str((await predict(task_of(item), cfg))["response"])
+
+    if not judge_base_url:
+        return sample, None
+    judge_endpoint = resolve_endpoint(judge_base_url, judge_model, judge_api_key)
+    judge = Judge(JudgeConfig(judge_endpoint, context_window=check_endpoint(judge_endpoint)))
+
+    async def quality(item: Instruction, text: str) -> float | None:
+        row = await judge.judge(Prediction(task_of(item), text, {}))
+        return judge_quality(row.get("scores"))
+
+    return sample, quality
+
+
+@app.command()
+@_guard
+def smoke(
+    folder: Annotated[Path, typer.Option(help="Where the toy data and outputs go.")] = Path(
+        "runs/smoke"
+    ),
+    model: Model = "embedded",
+    sft_steps: Annotated[int, typer.Option(min=1)] = 4,
+    dpo_steps: Annotated[int, typer.Option(min=0)] = 2,
+) -> None:
+    """A few SFT and DPO steps on a toy dataset, then reload and generate (checks the setup)."""
+    from longwriter.train.smoke import losses_ok, run_smoke
+
+    with contextlib.redirect_stdout(sys.stderr):
+        result = run_smoke(folder, model=model, sft_steps=sft_steps, dpo_steps=dpo_steps)
+    summary = result.summary()
+    summary["losses_fall"] = losses_ok(result.sft) and (result.dpo is None or losses_ok(result.dpo))
+    _emit(summary)

@@ -1,0 +1,185 @@
+"""Prediction runner: direct and agent rows, resume after failures, and `eval run` input errors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+from typer.testing import CliRunner
+
+import longwriter.api
+from longwriter.eval import runner as running
+from longwriter.eval.cli import app
+from longwriter.eval.rows import load_predictions, load_tasks
+from longwriter.eval.runner import RunConfig, direct_max_tokens, run_predictions
+from longwriter.jsonl import read_jsonl
+from longwriter.llm import Endpoint
+from longwriter.text import estimate_tokens
+
+ENDPOINT = Endpoint("http://server/v1", "tiny")
+
+
+class _FakeChat:
+    def __init__(self, log: list[dict[str, Any]], fail: set[str], kwargs: dict[str, Any]) -> None:
+        self.log, self.fail, self.kwargs = log, fail, kwargs
+
+    async def ainvoke(self, messages: list[Any]) -> AIMessage:
+        prompt = messages[0].content
+        self.log.append({"prompt": prompt, **self.kwargs})
+        if prompt in self.fail:
+            raise TimeoutError("judge timed out")
+        return AIMessage(
+            "word " * 120,
+            usage_metadata={"input_tokens": 11, "output_tokens": 130, "total_tokens": 141},
+            response_metadata={"finish_reason": "stop"},
+        )
+
+
+@pytest.fixture
+def fake_chat(monkeypatch: pytest.MonkeyPatch) -> tuple[list[dict[str, Any]], set[str]]:
+    calls: list[dict[str, Any]] = []
+    fail: set[str] = set()
+    monkeypatch.setattr(
+        running, "chat_model", lambda endpoint, **kwargs: _FakeChat(calls, fail, kwargs)
+    )
+    return calls, fail
+
+
+def _dataset(tmp_path: Path) -> Path:
+    rows = [
+        {"prompt": "Write 100 words on tea.", "length": 100, "type": "Essay", "idx": 1},
+        {"prompt": "Write 400 words on rivers.", "length": 400, "idx": 2},
+        {"prompt": "写一篇300字的短文。", "length": 300, "idx": 3},
+    ]
+    path = tmp_path / "data.jsonl"
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+    )
+    return path
+
+
+def test_direct_rows_and_resume_after_a_failure(
+    tmp_path: Path, fake_chat: tuple[list[dict[str, Any]], set[str]]
+) -> None:
+    calls, fail = fake_chat
+    tasks = load_tasks(_dataset(tmp_path))
+    out = tmp_path / "preds.jsonl"
+    cfg = RunConfig(mode="direct", endpoint=ENDPOINT, context_window=8192, temperature=0.5)
+    fail.add("Write 400 words on rivers.")
+
+    first = asyncio.run(run_predictions(tasks, cfg, out, concurrency=2))
+    assert (first.done, first.failed) == (2, 1)
+    assert first.errors[0][0] == "2" and "timed out" in first.errors[0][1]
+    row = next(r for _, r in read_jsonl(out) if r["key"] == "1")
+    assert row["response"].split() == ["word"] * 120
+    assert (row["words"], row["prompt_tokens"], row["completion_tokens"]) == (120, 11, 130)
+    assert (row["mode"], row["model"], row["type"], row["idx"], row["finish_reason"]) == (
+        "direct",
+        "tiny",
+        "Essay",
+        1,
+        "stop",
+    )
+    assert row["seconds"] >= 0
+    assert calls[0]["temperature"] == 0.5
+    assert calls[0]["max_tokens"] == 8192 - estimate_tokens(tasks[0].prompt) - 64
+
+    fail.clear()
+    calls.clear()
+    second = asyncio.run(run_predictions(tasks, cfg, out))
+    assert (second.skipped, second.done, second.failed) == (2, 1, 0)
+    assert [c["prompt"] for c in calls] == ["Write 400 words on rivers."]
+    assert sorted(p.task.key for p in load_predictions(out)) == ["1", "2", "3"]
+
+
+def test_direct_budget_is_the_window_minus_the_prompt_with_a_floor() -> None:
+    assert direct_max_tokens("x" * 320, 8192) == 8192 - 100 - 64
+    assert direct_max_tokens("x" * 40000, 8192) == 256
+
+
+def test_agent_rows_carry_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    async def fake_write(instruction: str, *, context: Any, thread_id: str) -> Any:
+        seen.append(context)
+        report = {"prompt_tokens": 900, "completion_tokens": 450, "words": 3, "sections": []}
+        return longwriter.api.DocumentResult(
+            text="# T\n\nTea is good.", report=report, thread_id=thread_id
+        )
+
+    monkeypatch.setattr(longwriter.api, "awrite_document", fake_write)
+    tasks = load_tasks(_dataset(tmp_path), limit=1)
+    cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=4096, give_length=True)
+    out = tmp_path / "agent.jsonl"
+    assert asyncio.run(run_predictions(tasks, cfg, out)).done == 1
+    row = next(r for _, r in read_jsonl(out))
+    assert (row["words"], row["completion_tokens"], row["report"]["prompt_tokens"]) == (4, 450, 900)
+    ctx = seen[0]
+    assert (ctx.base_url, ctx.model, ctx.target_words, ctx.context_window) == (
+        "http://server/v1",
+        "tiny",
+        100,
+        4096,
+    )
+    assert ctx.memory == ":memory:"
+
+
+def test_run_command_rejects_bad_datasets_before_calling_a_model(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"prompt": "a", "length": 100}\n{"prompt": "b", "length": -3}\n', encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        app, ["run", "--dataset", str(bad), "--out", str(tmp_path / "o.jsonl"), "--mode", "direct"]
+    )
+    assert result.exit_code == 2
+    assert "bad.jsonl:2: field 'length' must be a positive integer, got -3" in result.output
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        app, ["run", "--dataset", str(empty), "--out", str(tmp_path / "o.jsonl")]
+    )
+    assert result.exit_code == 2 and "no usable rows" in result.output
+
+
+def test_run_command_summary_and_rerun(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_chat: tuple[list[dict[str, Any]], set[str]],
+) -> None:
+    import longwriter.eval.cli as cli
+
+    monkeypatch.setattr(cli, "resolve_endpoint", lambda base_url, model, api_key: ENDPOINT)
+    monkeypatch.setattr(cli, "check_endpoint", lambda endpoint: 8192)
+    out = tmp_path / "preds.jsonl"
+    args = ["run", "--dataset", str(_dataset(tmp_path)), "--out", str(out), "--mode", "direct"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    summary = json.loads(first.stdout.strip().splitlines()[-1])
+    assert (summary["done"], summary["skipped"], summary["failed"]) == (3, 0, 0)
+    # 120 words against 100 / 400 / 300 required: 93.33, 0 (400/120 - 1 > 2), 25
+    assert summary["S_l"] == pytest.approx(
+        (100 * (1 - 0.2 / 3) + 0 + 100 * (1 - 1.5 / 2)) / 3, abs=0.01
+    )
+    again = json.loads(CliRunner().invoke(app, args).stdout.strip().splitlines()[-1])
+    assert (again["done"], again["skipped"]) == (0, 3)
+    assert again["S_l"] == summary["S_l"]
+
+
+def test_agent_options_are_checked_against_writer_context(tmp_path: Path) -> None:
+    base = ["run", "--dataset", str(_dataset(tmp_path)), "--out", str(tmp_path / "o.jsonl")]
+    for bad in ("base_url=http://x", "no_such_field=1", "max_revisions"):
+        result = CliRunner().invoke(app, [*base, "--agent-option", bad])
+        assert result.exit_code == 2, bad
+        assert "expected KEY=VALUE" in result.output
+
+
+def test_agent_option_values_parse_as_json_or_text() -> None:
+    from longwriter.eval.cli import _agent_options
+
+    parsed = _agent_options(["max_revisions=0", "embedding=hash", 'extra_body={"top_k": 5}'])
+    assert parsed == {"max_revisions": 0, "embedding": "hash", "extra_body": {"top_k": 5}}

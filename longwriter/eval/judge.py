@@ -197,7 +197,10 @@ class Judge:
             cfg.endpoint,
             temperature=cfg.temperature,
             max_tokens=cfg.max_tokens,
-            extra_body={"response_format": RESPONSE_FORMATS[shape]} if shape else None,
+            extra_body={
+                "max_tokens": cfg.max_tokens,  # llama.cpp's server ignores max_completion_tokens
+                **({"response_format": RESPONSE_FORMATS[shape]} if shape else {}),
+            },
             timeout=cfg.timeout,
         )
         try:

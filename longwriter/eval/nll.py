@@ -209,8 +209,8 @@ def cumulative_series(
 ) -> dict[str, list[Any]]:
     """The cumulative average NLL at each position, averaged over responses that reach it.
 
-    Returns ``positions`` (1-based; about ``points``, evenly spaced, always including the last),
-    ``mean_cum_nll`` and ``n`` (responses contributing at that position).
+    Returns ``positions`` (1-based; at most ``points``, spaced evenly on a log scale from the first
+    to the last), ``mean_cum_nll`` and ``n`` (responses contributing at that position).
     """
     longest = max((len(x) for x in nlls if x), default=0)
     if not longest:
@@ -222,8 +222,8 @@ def cumulative_series(
             cum = np.cumsum(np.asarray(seq, dtype=np.float64)) / np.arange(1, len(seq) + 1)
             total[: len(cum)] += cum
             count[: len(cum)] += 1
-    step = max(1, math.ceil(longest / points))
-    idx = sorted({*range(step - 1, longest, step), longest - 1})
+    positions = np.unique(np.geomspace(1, longest, num=points).round().astype(int))
+    idx = [int(p) - 1 for p in positions]
     return {
         "positions": [i + 1 for i in idx],
         "mean_cum_nll": [round(float(total[i] / count[i]), 4) for i in idx],

@@ -52,11 +52,13 @@ def direct_max_tokens(prompt: str, context_window: int) -> int:
 
 
 async def _direct(task: Task, cfg: RunConfig) -> dict[str, Any]:
+    budget = cfg.max_tokens or direct_max_tokens(task.prompt, cfg.context_window)
     llm = chat_model(
         cfg.endpoint,
         temperature=cfg.temperature,
         top_p=cfg.top_p,
-        max_tokens=cfg.max_tokens or direct_max_tokens(task.prompt, cfg.context_window),
+        max_tokens=budget,
+        extra_body={"max_tokens": budget},  # llama.cpp's server ignores max_completion_tokens
         timeout=cfg.timeout,
     )
     message = await llm.ainvoke([HumanMessage(task.prompt)])

@@ -75,17 +75,23 @@ def fallback_title(instruction: str) -> str:
     return " ".join(words[:12]) if len(words) > 1 else first[:30]
 
 
-def _ask_structured(
-    svc: Services, prompt: str, max_tokens: int, stats: dict[str, float]
-) -> ParsedPlan:
+def json_formats(svc: Services) -> list[dict[str, Any]]:
+    """Response formats that constrain the plan to the schema, most likely to be accepted first:
+    OpenAI/vLLM take ``json_schema``; llama.cpp's server takes the schema inside ``json_object``."""
     schema = Plan.model_json_schema()
-    if svc.models.override is not None or not svc.models.endpoint().embedded:
-        fmt: dict[str, Any] = {
-            "type": "json_schema",
-            "json_schema": {"name": "plan", "schema": schema, "strict": False},
-        }
-    else:  # llama.cpp's server takes the schema inside a json_object response format
-        fmt = {"type": "json_object", "schema": schema}
+    openai_style = {
+        "type": "json_schema",
+        "json_schema": {"name": "plan", "schema": schema, "strict": False},
+    }
+    llama_style = {"type": "json_object", "schema": schema}
+    if svc.models.override is None and svc.models.endpoint().embedded:
+        return [llama_style, openai_style]
+    return [openai_style, llama_style]
+
+
+def _ask_structured(
+    svc: Services, prompt: str, max_tokens: int, stats: dict[str, float], fmt: dict[str, Any]
+) -> ParsedPlan:
     reply = svc.models.call(
         [HumanMessage(prompt)], max_tokens=max_tokens, temperature=0.3, response_format=fmt
     )
@@ -147,14 +153,16 @@ def ask_plan(
         "max_words": ctx.max_section_words,
     }
     max_tokens = min(4096, 80 * n + 200)
-    json_ok = ctx.structured_plan
+    formats = json_formats(svc) if ctx.structured_plan else []
     problems: list[str] = []
-    for attempt in range(PLAN_ATTEMPTS):
-        structured = json_ok and attempt % 2 == 0
+    attempt = -1
+    while attempt < PLAN_ATTEMPTS - 1:
+        attempt += 1
+        structured = bool(formats) and attempt % 2 == 0
         try:
             if structured:
                 prompt = render("plan_json", language, **values)
-                title, sections = _ask_structured(svc, prompt, max_tokens, stats)
+                title, sections = _ask_structured(svc, prompt, max_tokens, stats, formats[0])
             else:
                 reply = svc.models.call(
                     [HumanMessage(render("plan_text", language, **values))],
@@ -166,8 +174,9 @@ def ask_plan(
         except BackendError as exc:
             if not structured:
                 raise
-            json_ok = False  # the server does not take the schema: plain text from now on
+            formats.pop(0)  # the server rejects this format: try the other, then plain text
             problems.append(f"json: {str(exc)[:120]}")
+            attempt -= 1  # a rejected format is not an answer: it costs no attempt
             continue
         except ValueError as exc:  # invalid JSON
             problems.append(f"json: {str(exc).splitlines()[0][:120]}")

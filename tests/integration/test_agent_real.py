@@ -73,6 +73,15 @@ def test_unreachable_url_is_a_clear_error() -> None:
         write_document("Write a 300-word note.", context=ctx)
 
 
+def saved_sections(db: Path) -> list[dict[str, object]]:
+    """Accepted sections in the SQLite checkpoint of thread "maps" (empty if none yet)."""
+    if not db.exists():
+        return []
+    with sqlite_checkpointer(db) as saver:
+        values = build_graph(saver).get_state({"configurable": {"thread_id": "maps"}}).values
+    return list(values.get("sections", []))
+
+
 def test_kill_and_resume_loses_no_accepted_section(tmp_path: Path) -> None:
     """SIGKILL the CLI after its first accepted section; --resume finishes with that section unchanged."""
     env = {**os.environ, "LONGWRITER_HOME": str(tmp_path)}
@@ -105,14 +114,14 @@ def test_kill_and_resume_loses_no_accepted_section(tmp_path: Path) -> None:
             if "section 1/" in line and "words (budget" in line:
                 break
             assert time.monotonic() < deadline, "no section accepted in time"
+        # The event is sent from inside the commit step; its checkpoint is written right after it.
+        while not saved_sections(db) and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     assert any("words (budget" in line for line in seen), "".join(seen)
-    with sqlite_checkpointer(db) as saver:
-        before = (
-            build_graph(saver).get_state({"configurable": {"thread_id": "maps"}}).values["sections"]
-        )
+    before = saved_sections(db)
     assert len(before) >= 1
     time.sleep(1.5)  # the orphaned llama.cpp server notices its parent is gone and exits
     orphans = subprocess.run(

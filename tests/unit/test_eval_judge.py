@@ -164,7 +164,8 @@ def test_refused_response_formats_fall_back_in_order(
     judge = _judge()
     assert asyncio.run(judge.judge(PRED))["scores"] == GOOD_SCORES
     assert asyncio.run(judge.judge(PRED))["scores"] == GOOD_SCORES
-    kinds = [b["response_format"]["type"] if b else None for b in bodies]
+    kinds = [b["response_format"]["type"] if "response_format" in b else None for b in bodies]
+    assert all(b["max_tokens"] == 1024 for b in bodies)
     assert kinds == ["json_schema", "json_object", None, None]
     assert bodies[1]["response_format"]["schema"] == judging.JUDGE_SCHEMA
 

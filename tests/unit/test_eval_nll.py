@@ -57,10 +57,13 @@ def test_cumulative_series_averages_over_responses_reaching_each_position() -> N
     assert cumulative_series([]) == {"positions": [], "mean_cum_nll": [], "n": []}
 
 
-def test_cumulative_series_is_thinned_but_keeps_the_last_position() -> None:
-    series = cumulative_series([[1.0] * 1001], points=100)
-    assert series["positions"][:2] == [11, 22] and series["positions"][-1] == 1001
-    assert len(series["positions"]) <= 101
+def test_cumulative_series_is_log_spaced_from_first_to_last_position() -> None:
+    series = cumulative_series([[1.0] * 10000], points=100)
+    positions = series["positions"]
+    assert positions[0] == 1 and positions[-1] == 10000
+    assert len(positions) <= 100 and positions == sorted(set(positions))
+    assert positions[:5] == [1, 2, 3, 4, 5]  # dense where the curve moves most
+    assert positions[-1] / positions[-2] == pytest.approx(10000 ** (1 / 99), rel=0.01)
     assert set(series["mean_cum_nll"]) == {1.0}
 
 

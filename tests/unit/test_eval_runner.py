@@ -87,6 +87,7 @@ def test_direct_rows_and_resume_after_a_failure(
     assert row["seconds"] >= 0
     assert calls[0]["temperature"] == 0.5
     assert calls[0]["max_tokens"] == 8192 - estimate_tokens(tasks[0].prompt) - 64
+    assert calls[0]["extra_body"] == {"max_tokens": calls[0]["max_tokens"]}  # llama.cpp reads this
 
     fail.clear()
     calls.clear()

@@ -47,6 +47,9 @@ class WriterContext:
     """Preferred section length when planning (AgentWrite uses 200-1000)."""
     min_section_words: int = 150
     max_section_words: int = 1000
+    min_tokens_ratio: float = 0.5
+    """Ask servers that support it (llama.cpp, vLLM) not to stop before this share of a section's
+    budget; 0 disables. Weak models otherwise end sections far too early."""
     max_revisions: int = 2
     """Revision attempts per section after the first draft."""
     length_tolerance: float = 0.2

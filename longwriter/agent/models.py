@@ -14,7 +14,13 @@ from langchain_core.messages import BaseMessage
 
 from longwriter.agent.config import WriterContext
 from longwriter.errors import BackendError
-from longwriter.llm import Endpoint, chat_model, check_endpoint, resolve_endpoint
+from longwriter.llm import (
+    Endpoint,
+    accepts_min_tokens,
+    chat_model,
+    check_endpoint,
+    resolve_endpoint,
+)
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
 from longwriter.text import estimate_tokens
 
@@ -79,28 +85,29 @@ class Models:
             self.endpoint(), self.ctx, self.ctx.temperature if temperature is None else temperature
         )
 
-    def limits(self, max_tokens: int) -> dict[str, Any]:
+    def limits(self, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
         """Per-call length arguments; ``max_tokens`` also goes in the body for servers (llama.cpp) that
-        ignore OpenAI's newer ``max_completion_tokens``."""
+        ignore OpenAI's newer ``max_completion_tokens``; ``min_tokens`` only where the server takes it."""
         max_tokens = max(16, max_tokens)
         if self.override is not None:
             return {"max_tokens": max_tokens}
-        return {
-            "max_tokens": max_tokens,
-            "extra_body": {**self.ctx.extra_body, "max_tokens": max_tokens},
-        }
+        body = {**self.ctx.extra_body, "max_tokens": max_tokens}
+        if min_tokens > 0 and accepts_min_tokens(self.endpoint()):
+            body["min_tokens"] = min(min_tokens, max_tokens - 1)
+        return {"max_tokens": max_tokens, "extra_body": body}
 
     def call(
         self,
         messages: list[BaseMessage],
         *,
         max_tokens: int,
+        min_tokens: int = 0,
         temperature: float | None = None,
         response_format: dict[str, Any] | None = None,
     ) -> Reply:
         """One chat completion (streamed when a stream consumer listens); reasoning text stripped."""
         started = time.monotonic()
-        kwargs = self.limits(max_tokens)
+        kwargs = self.limits(max_tokens, min_tokens)
         if response_format is not None and self.override is None:
             # In the body, not as a client argument: the client would switch to its strict parse mode.
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}

@@ -226,14 +226,32 @@ def _agent_options(specs: list[str] | None) -> dict[str, Any]:
     return options
 
 
-def _predict(tasks: Sequence[Task], cfg: RunConfig, out: Path, concurrency: int) -> dict[str, Any]:
-    with _progress(f"{cfg.mode} → {out.name}") as progress:
-        summary = asyncio.run(
-            run_predictions(tasks, cfg, out, concurrency=concurrency, progress=progress)
-        )
-    finished = _finished(out, {t.key for t in tasks})
-    length = summarize_length([score_prediction(p) for p in finished])
-    return {**_batch_fields(summary), "S_l": length["S_l"], "buckets": length["buckets"]}
+def _predict(
+    tasks: Sequence[Task], jobs: Sequence[tuple[RunConfig, Path]], concurrency: int
+) -> list[dict[str, Any]]:
+    """Run each (config, output) job in turn and summarize it (batch counts, S_l, buckets).
+
+    All jobs share one event loop: langchain-openai keeps its async HTTP client per process, and a
+    client left over from a closed loop fails with "Event loop is closed".
+    """
+
+    async def all_jobs() -> list[BatchSummary]:
+        done = []
+        for cfg, out in jobs:
+            with _progress(f"{cfg.mode} → {out.name}") as progress:
+                done.append(
+                    await run_predictions(
+                        tasks, cfg, out, concurrency=concurrency, progress=progress
+                    )
+                )
+        return done
+
+    results = []
+    for (_cfg, out), batch in zip(jobs, asyncio.run(all_jobs()), strict=True):
+        finished = _finished(out, {t.key for t in tasks})
+        length = summarize_length([score_prediction(p) for p in finished])
+        results.append({**_batch_fields(batch), "S_l": length["S_l"], "buckets": length["buckets"]})
+    return results
 
 
 @app.command()
@@ -280,7 +298,7 @@ def run(
             "mode": mode.value,
             "model": endpoint.model,
             "out": str(out),
-            **_predict(tasks, cfg, out, concurrency),
+            **_predict(tasks, [(cfg, out)], concurrency)[0],
         }
     )
 
@@ -434,17 +452,21 @@ def ruler(
     endpoint = resolve_endpoint(base_url, model, api_key)
     results: dict[str, Any] = {}
     points: dict[str, list[tuple[int, int]]] = {}
-    for mode in dict.fromkeys(modes):
-        cfg = _run_config(mode, endpoint, context_window, temperature, top_p, None, False, options)
-        out = out_dir / f"ruler_{mode.value}.jsonl"
-        batch = _predict(tasks, cfg, out, concurrency)
+    jobs = [
+        (
+            _run_config(mode, endpoint, context_window, temperature, top_p, None, False, options),
+            out_dir / f"ruler_{mode.value}.jsonl",
+        )
+        for mode in dict.fromkeys(modes)
+    ]
+    for (cfg, out), batch in zip(jobs, _predict(tasks, jobs, concurrency), strict=True):
         rows = [score_prediction(p) for p in _finished(out, {t.key for t in tasks})]
-        results[mode.value] = {
+        results[cfg.mode] = {
             "S_l": batch["S_l"],
             "failed": batch["failed"],
             "by_length": summarize_ruler(rows),
         }
-        points[mode.value] = [(r.required, r.produced) for r in rows]
+        points[cfg.mode] = [(r.required, r.produced) for r in rows]
     plot = plot_length(points, out_dir / "ruler.png", title="Length ruler: produced vs required")
     _emit(
         {

@@ -125,7 +125,11 @@ async def run_predictions(
     concurrency: int = 1,
     progress: Callable[[BatchEvent], None] | None = None,
 ) -> BatchSummary:
-    """Predict every task not yet in ``out_path`` (resumable), appending rows as they finish."""
+    """Predict every task not yet in ``out_path`` (resumable), appending rows as they finish.
+
+    Use one event loop per process for all runs: langchain-openai reuses its async HTTP client across
+    ``ChatOpenAI`` instances, and a client from a closed loop fails with "Event loop is closed".
+    """
     return await run_resumable(
         tasks,
         key=lambda t: t.key,

@@ -2,10 +2,18 @@
 
 from longwriter.llm.endpoint import (
     Endpoint,
+    accepts_min_tokens,
     chat_model,
     check_endpoint,
     resolve_endpoint,
     served_models,
 )
 
-__all__ = ["Endpoint", "chat_model", "check_endpoint", "resolve_endpoint", "served_models"]
+__all__ = [
+    "Endpoint",
+    "accepts_min_tokens",
+    "chat_model",
+    "check_endpoint",
+    "resolve_endpoint",
+    "served_models",
+]

@@ -80,6 +80,14 @@ def check_endpoint(endpoint: Endpoint) -> int | None:
     )
 
 
+@cache
+def accepts_min_tokens(endpoint: Endpoint) -> bool:
+    """True for servers known to take ``min_tokens`` (llama.cpp's, vLLM); OpenAI itself rejects it."""
+    if endpoint.embedded:
+        return True
+    return any(m.get("owned_by") == "vllm" for m in _get_models(endpoint))
+
+
 def chat_model(
     endpoint: Endpoint,
     *,

@@ -6,8 +6,9 @@ cache and llama.cpp's prompt cache reuse):
     system   writer rules
     user     instruction + title + plan (with the *planned* budgets, never rewritten)
              [+ summaries of sections before ``boundary`` once the text no longer fits the window]
-    user/assistant   each accepted section from ``boundary`` on: its step message and its text
-    user     the current step: section, current budget, notes, retrieved passages
+             + the step message of the first section shown verbatim
+    assistant/user   each accepted section from ``boundary`` on, then the next step message
+    user     ... ending with the current step: section, current budget, notes, retrieved passages
 
 When the whole text no longer fits, ``boundary`` moves forward (by half the verbatim window at once, so
 that the prefix stays stable for several sections) and retrieval from memory feeds the writer what it no
@@ -141,8 +142,11 @@ def layout(
     system = SystemMessage(render("writer_system", state["language"]))
 
     def build(boundary: int, dropped: int = 0) -> list[BaseMessage]:
-        head: list[BaseMessage] = [system, HumanMessage(task_message(state, boundary, dropped))]
-        return head + _history(sections[boundary:]) + tail
+        # The task (instruction, plan, summaries) opens the first user turn, so turns alternate
+        # user/assistant as chat templates expect; small models echo the plan otherwise.
+        turns = _history(sections[boundary:]) + tail
+        first = HumanMessage(f"{task_message(state, boundary, dropped)}\n\n{turns[0].content}")
+        return [system, first, *turns[1:]]
 
     boundary = min(state.get("boundary", 0), current)
     messages = build(boundary)

@@ -86,7 +86,8 @@ def _call_fitted(
             MIN_OUTPUT_TOKENS, min(max_tokens, window - fitted.prompt_tokens - MARGIN_TOKENS)
         )
         try:
-            reply = svc.models.call(fitted.messages, max_tokens=max_tokens)
+            floor = int((want_tokens - 64) / OUTPUT_SLACK * svc.ctx.min_tokens_ratio)
+            reply = svc.models.call(fitted.messages, max_tokens=max_tokens, min_tokens=floor)
         except ContextOverflow:
             calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
             svc.emit("status", message="context overflow: shrinking the prompt and retrying")

@@ -1,18 +1,19 @@
-"""The evaluation pipeline against the embedded llama.cpp server: `eval run` (direct and agent, with
-resume), `length`, `quality` judged by the same small model, `nll`, and a side-by-side report."""
+"""The evaluation pipeline against the embedded llama.cpp server, through the `longwriter eval` CLI:
+`run` (direct and agent, with resume), `length`, `quality` judged by the same small model, `nll`,
+and a side-by-side report."""
 
 from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from longwriter.eval.cli import app
 from longwriter.eval.nll import LlamaCppScorer
 from longwriter.jsonl import read_jsonl
 from longwriter.llm.local_server import LocalServer
@@ -32,8 +33,10 @@ ROWS = [
 
 
 def _eval(*args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exit_code == 0, result.output
+    """Run ``longwriter eval ARGS`` as the user would (own process) and parse its summary line."""
+    cmd = [sys.executable, "-c", "from longwriter.cli import main; main()", "eval", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
     summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     return summary
 

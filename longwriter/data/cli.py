@@ -7,16 +7,13 @@ stdout.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -28,8 +25,8 @@ from rich.progress import (
 from rich.table import Table
 
 from longwriter.batch import BatchEvent
+from longwriter.cli_support import guarded, setup_logging
 from longwriter.data.filters import FilterConfig
-from longwriter.errors import LongWriterError
 
 app = typer.Typer(
     help="Training data (AgentWrite): build a long-output SFT set with the agent, show its length "
@@ -39,35 +36,14 @@ app = typer.Typer(
 _stderr = Console(stderr=True)
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 @app.callback()
 def _setup() -> None:
     """Warnings and errors go to stderr."""
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=_stderr, show_time=False, show_path=False, markup=False)],
-    )
+    setup_logging(_stderr)
 
 
-def _guard(fn: Callable[P, R]) -> Callable[P, R]:
-    """One-line errors (exit 2) for bad input and backends; Ctrl-C says how to resume (exit 130)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except LongWriterError as exc:
-            _stderr.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            _stderr.print("interrupted: finished documents are saved; rerun to resume")
-            raise typer.Exit(130) from None
-
-    return wrapper
+_guard = guarded(_stderr, interrupted="interrupted: finished documents are saved; rerun to resume")
 
 
 def _emit(summary: dict[str, Any]) -> None:

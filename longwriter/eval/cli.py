@@ -5,7 +5,6 @@ stdout.
 """
 
 import asyncio
-import functools
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -13,15 +12,15 @@ from contextlib import contextmanager
 from dataclasses import fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
-from longwriter.errors import ConfigError, LongWriterError
+from longwriter.cli_support import guarded, setup_logging
+from longwriter.errors import ConfigError
 from longwriter.eval import judge as judging
 from longwriter.eval import nll as nll_mod
 from longwriter.eval.length import score_prediction, summarize_length
@@ -41,9 +40,6 @@ app = typer.Typer(
 )
 _stderr = Console(stderr=True)
 log = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class Mode(StrEnum):
@@ -95,32 +91,13 @@ PredPath = Annotated[Path, typer.Option("--pred", help="Prediction JSONL (output
 
 @app.callback()
 def _setup() -> None:
-    """Warnings and errors go to stderr (unless the host CLI configured logging already)."""
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=_stderr, show_time=False, show_path=False, markup=False)],
-    )
+    """Warnings and errors go to stderr."""
+    setup_logging(_stderr)
 
 
-def _guard(fn: Callable[P, R]) -> Callable[P, R]:
-    """One-line errors (exit 2) for bad input and backends; Ctrl-C says how to resume (exit 130)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except LongWriterError as exc:
-            _stderr.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            _stderr.print(
-                "interrupted: finished rows are saved; rerun the same command to resume",
-                soft_wrap=True,
-            )
-            raise typer.Exit(130) from None
-
-    return wrapper
+_guard = guarded(
+    _stderr, interrupted="interrupted: finished rows are saved; rerun the same command to resume"
+)
 
 
 def _emit(summary: dict[str, Any]) -> None:

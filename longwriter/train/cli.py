@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch import BatchEvent
-from longwriter.errors import ConfigError, LongWriterError
+from longwriter.cli_support import guarded, setup_logging
+from longwriter.errors import ConfigError
 
 app = typer.Typer(
     help="Fine-tune on long-output data: SFT with token-averaged loss, DPO pairs, DPO (TRL).",
@@ -33,8 +31,6 @@ app = typer.Typer(
 _stderr = Console(stderr=True)
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # Options shared by sft and dpo.
 Model = Annotated[
@@ -69,33 +65,10 @@ Seed = Annotated[int, typer.Option(help="Random seed.")]
 @app.callback()
 def _setup() -> None:
     """Warnings and errors go to stderr."""
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(message)s",
-        handlers=[RichHandler(console=_stderr, show_time=False, show_path=False, markup=False)],
-    )
+    setup_logging(_stderr)
 
 
-def _guard(fn: Callable[P, R]) -> Callable[P, R]:
-    """One-line errors (exit 2) for bad input, a missing extra or a missing model."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except LongWriterError as exc:
-            _stderr.print(f"error: {exc}", markup=False, highlight=False)
-            raise typer.Exit(2) from None
-        except ModuleNotFoundError as exc:
-            _stderr.print(
-                f"error: {exc.name} is missing: pip install 'longwriter[train]'", markup=False
-            )
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            _stderr.print("interrupted")
-            raise typer.Exit(130) from None
-
-    return wrapper
+_guard = guarded(_stderr, interrupted="interrupted", extra="train")
 
 
 def _emit(summary: dict[str, Any]) -> None:

@@ -1,0 +1,56 @@
+"""Plumbing shared by the sub-command groups: stderr logging and one-line error handling."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from longwriter.errors import LongWriterError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def setup_logging(console: Console) -> None:
+    """Warnings and errors go to ``console`` (stderr), unless the host configured logging already."""
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_time=False, show_path=False, markup=False)],
+    )
+
+
+def guarded(
+    console: Console, *, interrupted: str = "interrupted", extra: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: LongWriterError → one-line error, exit 2; a missing module → install hint with the
+    ``extra`` name, exit 2 (when given); Ctrl-C → ``interrupted`` message, exit 130."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return fn(*args, **kwargs)
+            except LongWriterError as exc:
+                console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+                raise typer.Exit(2) from None
+            except ModuleNotFoundError as exc:
+                if extra is None:
+                    raise
+                console.print(
+                    f"error: {exc.name} is missing: pip install 'longwriter[{extra}]'", markup=False
+                )
+                raise typer.Exit(2) from None
+            except KeyboardInterrupt:
+                console.print(interrupted, soft_wrap=True)
+                raise typer.Exit(130) from None
+
+        return wrapper
+
+    return decorate

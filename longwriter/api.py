@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,9 +125,17 @@ async def write_many(
     concurrency: int = 4,
     chat_model: BaseChatModel | None = None,
 ) -> list[DocumentResult | BaseException]:
-    """Write several documents with at most ``concurrency`` in flight (feeds a batching server)."""
+    """Write several documents with at most ``concurrency`` in flight (feeds a batching server).
+
+    The graph's nodes are synchronous and run in the event loop's default thread pool, which Python
+    sizes to ``cpu_count + 4``; when ``concurrency`` needs more threads, the pool is replaced by a
+    larger one, so K documents really have K model calls in flight.
+    """
     if concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
+    if concurrency + 4 > min(32, (os.cpu_count() or 1) + 4):
+        pool = ThreadPoolExecutor(max_workers=concurrency + 4, thread_name_prefix="longwriter")
+        asyncio.get_running_loop().set_default_executor(pool)
     gate = asyncio.Semaphore(concurrency)
 
     async def one(text: str) -> DocumentResult:

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import typer
 from langchain_core.runnables import RunnableConfig
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext, home_dir
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
 from longwriter.train.cli import app as train_app
+
+if TYPE_CHECKING:
+    from longwriter.batch import BatchEvent
+    from longwriter.batch_docs import BatchItem
 
 app = typer.Typer(
     help="Write coherent 10,000-20,000+ word documents with any chat LLM (AgentWrite + LongBench-Write).",
@@ -59,6 +72,17 @@ Gguf = Annotated[
 Language = Annotated[
     str | None, typer.Option("--language", help="document language (default: detected)")
 ]
+Endpoints = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--endpoint",
+        help="ROLE=URL[,MODEL]: send the plan or write calls to their own server (repeatable)",
+    ),
+]
+ConnectWait = Annotated[
+    float,
+    typer.Option(min=0, help="seconds to wait for a model server that is still starting"),
+]
 
 
 def read_instruction(value: str) -> str:
@@ -88,6 +112,8 @@ def make_context(
     words: int | None,
     gguf: Path | None,
     language: str | None,
+    endpoints: Sequence[str] | None,
+    connect_wait: float,
     **extra: Any,
 ) -> WriterContext:
     """Settings from CLI options, with their bounds checked."""
@@ -97,6 +123,8 @@ def make_context(
         base_url=base_url,
         model=model,
         api_key=api_key,
+        endpoints=parse_endpoints(endpoints or ()),
+        connect_wait=connect_wait,
         target_words=words,
         gguf=str(gguf) if gguf else None,
         language=language,
@@ -104,12 +132,51 @@ def make_context(
     )
 
 
+def parse_extra_body(value: str) -> dict[str, Any]:
+    """``--extra-body`` as a dict; a clear error for anything but a JSON object."""
+    try:
+        body = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--extra-body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ConfigError(f"--extra-body must be a JSON object, got {value!r}")
+    return body
+
+
+def parse_endpoints(values: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``--endpoint ROLE=URL[,MODEL]`` values as ``WriterContext.endpoints``."""
+    out: dict[str, dict[str, str]] = {}
+    for value in values:
+        role, sep, rest = value.partition("=")
+        url, _, model = (part.strip() for part in rest.partition(","))
+        role = role.strip()
+        if not sep or not role or not url:
+            raise ConfigError(f"--endpoint takes ROLE=URL[,MODEL], got {value!r}")
+        if role in out:
+            raise ConfigError(f"--endpoint {role}=... is given twice")
+        out[role] = {"base_url": url} | ({"model": model} if model else {})
+    return out
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
 
 
-class ProgressView:
+class _LiveView:
+    """A rich progress display, shown while the ``with`` block runs."""
+
+    progress: Progress
+
+    def __enter__(self) -> Self:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+class ProgressView(_LiveView):
     """Rich progress for a document: section i/N, words vs target, tokens per second."""
 
     def __init__(self, console: Console) -> None:
@@ -125,13 +192,6 @@ class ProgressView:
         self.task: TaskID | None = None
         self.tokens = 0
         self.llm_seconds = 0.0
-
-    def __enter__(self) -> ProgressView:
-        self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.stop()
 
     def on_event(self, event: dict[str, Any]) -> None:
         """Update from a ``custom`` stream event of the graph."""
@@ -165,6 +225,47 @@ class ProgressView:
             )
 
 
+class BatchView(_LiveView):
+    """Rich progress for a batch: documents finished, in flight and failed, words accepted."""
+
+    def __init__(self, console: Console) -> None:
+        self.progress = Progress(
+            TextColumn("[bold]documents"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self.task = self.progress.add_task("documents", total=None, status="")
+        self.running = 0
+        self.words = 0
+        self.failed = 0
+
+    def _status(self) -> str:
+        failed = f", {self.failed} failed" if self.failed else ""
+        return f"{self.running} writing{failed}, {self.words:,} words"
+
+    def on_batch(self, event: BatchEvent) -> None:
+        """Update from a batch event."""
+        self.running += 1 if event.kind == "started" else -1
+        self.failed = event.failed
+        if event.kind == "done":  # failures are logged by the batch runner
+            self.progress.console.print(f"  {event.key} done", markup=False)
+        self.progress.update(
+            self.task,
+            total=event.total - event.skipped,
+            completed=event.done + event.failed,
+            status=self._status(),
+        )
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        """Count the words of accepted sections (graph ``custom`` events of any document)."""
+        if event.get("event") == "accepted":
+            self.words += int(event["words"])
+            self.progress.update(self.task, status=self._status())
+
+
 @app.command()
 def write(
     instruction: Annotated[
@@ -180,6 +281,8 @@ def write(
     base_url: BaseUrl = None,
     model: Model = None,
     api_key: ApiKey = "EMPTY",
+    endpoint: Endpoints = None,
+    connect_wait: ConnectWait = 30.0,
     gguf: Gguf = None,
     language: Language = None,
     thread_id: Annotated[
@@ -197,23 +300,59 @@ def write(
     temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
     max_revisions: Annotated[int, typer.Option(help="revision attempts per section")] = 2,
     section_words: Annotated[int, typer.Option(help="preferred words per section")] = 400,
+    extra_body: Annotated[
+        str | None,
+        typer.Option(
+            help="JSON object of server sampling extras, e.g. '{\"repetition_penalty\": 1.1}'"
+        ),
+    ] = None,
     memory: Annotated[
         str | None, typer.Option(help="Chroma folder, :memory: or http://host:port")
     ] = None,
     embedding: Annotated[str, typer.Option(help="minilm (bundled), hash, or openai")] = "minilm",
     checkpoints: Annotated[Path | None, typer.Option(help="SQLite checkpoint file")] = None,
+    batch: Annotated[
+        Path | None,
+        typer.Option(help="JSONL file: one document per line, {prompt, length?, id?}"),
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="with --batch: folder for the documents and results.jsonl")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="with --batch: documents in flight at once (1)")
+    ] = None,
 ) -> None:
-    """Write a document: plan, then write section by section with critique, revision and memory."""
+    """Write a document: plan, then write section by section with critique, revision and memory.
+
+    With --batch, write every document of a JSONL file into --out-dir (rerun to resume).
+    """
     from langgraph.types import Command
 
     from longwriter.agent.graph import build_graph
     from longwriter.api import MODES, sqlite_checkpointer
+    from longwriter.batch_docs import SUMMARY_FIELDS, read_batch, save_text
 
     try:
+        _check_mode(
+            batch,
+            out_dir,
+            concurrency,
+            {
+                "an instruction argument": instruction,
+                "--resume": resume,
+                "--thread-id": thread_id,
+                "--plan": plan,
+                "--review-plan": review_plan,
+                "--output": output,
+                "--report": report,
+                "--checkpoints": checkpoints,
+            },
+        )
+        items = read_batch(batch) if batch else None
         if resume and not thread_id:
             raise ConfigError("--resume needs the --thread-id of the run to continue")
-        text = None if resume else read_instruction(instruction or "")
-        if not resume and instruction is None:
+        text = None if resume or items else read_instruction(instruction or "")
+        if not resume and not items and instruction is None:
             raise ConfigError("give an instruction (text or a file)")
         plan_data = _load_plan(plan) if plan else None
         ctx = make_context(
@@ -223,15 +362,22 @@ def write(
             words,
             gguf,
             language,
+            endpoint,
+            connect_wait,
             temperature=temperature,
             max_revisions=max_revisions,
             section_words=section_words,
             memory=memory,
             embedding=embedding,
             review_plan=review_plan,
+            **({"extra_body": parse_extra_body(extra_body)} if extra_body else {}),
         )
     except LongWriterError as exc:
         raise _fail(str(exc), 2) from None
+    if items:
+        assert out_dir is not None  # checked by _check_mode
+        _write_batch(items, out_dir, concurrency or 1, ctx)
+        return
     thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
     output = output or Path("longwriter-out") / f"{thread_id}.md"
     report = report or output.with_suffix(".report.json")
@@ -281,8 +427,8 @@ def write(
         except LongWriterError as exc:
             raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
         values = graph.get_state(config).values
-    _save(output, values["document"])
-    _save(report, json.dumps(values["report"], ensure_ascii=False, indent=2))
+    save_text(output, values["document"])
+    save_text(report, json.dumps(values["report"], ensure_ascii=False, indent=2))
     rep = values["report"]
     err.print(
         f"[bold green]done:[/] {output} — {rep['words']} words (target {rep['target_words']}, "
@@ -290,10 +436,70 @@ def write(
     )
     print(
         json.dumps(
-            {k: rep[k] for k in ("target_words", "words", "length_score", "rep4", "seconds")}
-            | {"output": str(output), "report": str(report)}
+            {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
         )
     )
+
+
+def _check_mode(
+    batch: Path | None,
+    out_dir: Path | None,
+    concurrency: int | None,
+    single: dict[str, object],
+) -> None:
+    """--out-dir and --concurrency need --batch; --batch needs --out-dir and none of ``single``."""
+    if batch is None:
+        for name, value in (("--out-dir", out_dir), ("--concurrency", concurrency)):
+            if value is not None:
+                raise ConfigError(f"{name} only applies with --batch")
+        return
+    if out_dir is None:
+        raise ConfigError("--batch needs --out-dir (the folder for the documents)")
+    clash = [name for name, value in single.items() if value]
+    if clash:
+        raise ConfigError(f"--batch cannot be combined with {', '.join(clash)}")
+
+
+def _write_batch(
+    items: list[BatchItem], out_dir: Path, concurrency: int, ctx: WriterContext
+) -> None:
+    """Write the batch with a progress view; the summary is the last stdout line."""
+    from longwriter.batch_docs import RESULTS, write_batch
+
+    results = out_dir / RESULTS
+    err.print(f"{len(items)} documents → {out_dir} (finished ones are listed in {results})")
+    try:
+        with BatchView(err) as view:
+            summary = asyncio.run(
+                write_batch(
+                    items,
+                    out_dir,
+                    context=ctx,
+                    concurrency=concurrency,
+                    progress=view.on_batch,
+                    on_event=view.on_event,
+                )
+            )
+    except KeyboardInterrupt:
+        raise _fail("interrupted; finished documents are kept: rerun to continue", 130) from None
+    print(
+        json.dumps(
+            {
+                "out_dir": str(out_dir),
+                "results": str(results),
+                "total": summary.total,
+                "skipped": summary.skipped,
+                "done": summary.done,
+                "failed": summary.failed,
+                "errors": [{"id": k, "error": e} for k, e in summary.errors],
+                "seconds": round(summary.seconds, 1),
+            },
+            ensure_ascii=False,
+        )
+    )
+    if summary.failed:
+        err.print(f"{summary.failed} failed: rerun the same command to retry them")
+        raise typer.Exit(1)
 
 
 def _load_plan(path: Path) -> Any:
@@ -305,13 +511,6 @@ def _load_plan(path: Path) -> Any:
         raise ConfigError(
             f"plan file {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
         ) from None
-
-
-def _save(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 def _review(plan: dict[str, Any]) -> Any:
@@ -344,18 +543,21 @@ def plan_cmd(
     base_url: BaseUrl = None,
     model: Model = None,
     api_key: ApiKey = "EMPTY",
+    endpoint: Endpoints = None,
+    connect_wait: ConnectWait = 30.0,
     gguf: Gguf = None,
     language: Language = None,
 ) -> None:
     """Plan only: write the section plan to JSON, to edit and pass to `write --plan`."""
     from longwriter.api import make_plan
+    from longwriter.batch_docs import save_text
 
     try:
-        ctx = make_context(base_url, model, api_key, words, gguf, language)
+        ctx = make_context(base_url, model, api_key, words, gguf, language, endpoint, connect_wait)
         result = make_plan(read_instruction(instruction), context=ctx)
     except LongWriterError as exc:
         raise _fail(str(exc), 2) from None
-    _save(output, json.dumps(result, ensure_ascii=False, indent=2))
+    save_text(output, json.dumps(result, ensure_ascii=False, indent=2))
     err.print(
         f"plan: {len(result['sections'])} sections, {result['target_words']} words → {output}"
     )

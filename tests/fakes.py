@@ -80,6 +80,11 @@ class ScriptedWriter(BaseChatModel):
         self.calls.append(prompt)
         if any(mark in prompt for mark in ("Paragraph 1 - Main Point", "第1段 - 主要内容", "JSON")):
             text = self.plan_reply or self._plan(prompt)
+        elif "different aspects" in prompt or "个不同方面" in prompt:
+            n = int(re.search(r"(\d+) (?:different aspects|个不同方面)", prompt).group(1))  # type: ignore[union-attr]
+            text = "\n".join(
+                f"{k}. Aspect {_tag(self.counter + k)} of this chapter" for k in range(1, n + 1)
+            )
         elif self.section_replies:
             text = self.section_replies.pop(0)
         else:

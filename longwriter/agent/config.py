@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from longwriter.errors import ConfigError
+
 MAX_TARGET_WORDS = 200_000
+ROLES = ("plan", "write")
+"""Kinds of model call that may go to their own endpoint: planning, and writing/revising sections.
+(Section summaries are extractive: no model call.)"""
+_ENDPOINT_KEYS = ("base_url", "model", "api_key")
 
 
 def home_dir() -> Path:
@@ -17,6 +23,40 @@ def home_dir() -> Path:
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
+
+
+@dataclass(frozen=True)
+class RoleEndpoint:
+    """Where one role's calls go; None base URL = the embedded server, None model = the first served."""
+
+    base_url: str | None
+    model: str | None
+    api_key: str
+
+
+def _check_role(role: str) -> None:
+    """Raise ConfigError unless ``role`` is one of ``ROLES``."""
+    if role not in ROLES:
+        raise ConfigError(f"unknown endpoint role {role!r} (roles: {', '.join(ROLES)})")
+
+
+def _check_endpoints(endpoints: dict[str, dict[str, str]]) -> None:
+    """Raise ConfigError naming the problem in a per-role endpoint table."""
+    for role, spec in endpoints.items():
+        _check_role(role)
+        where = f"endpoints[{role!r}]"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where} must be a mapping with base_url (and model, api_key)")
+        unknown = sorted(set(spec) - set(_ENDPOINT_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{where} has unknown keys {unknown} (known: {', '.join(_ENDPOINT_KEYS)})"
+            )
+        url = spec.get("base_url")
+        if not url:
+            raise ConfigError(f"{where} needs a base_url")
+        if not str(url).startswith(("http://", "https://")):
+            raise ConfigError(f"{where} base_url must start with http:// or https://, got {url!r}")
 
 
 @dataclass
@@ -29,6 +69,12 @@ class WriterContext:
     model: str | None = field(default_factory=lambda: _env("LONGWRITER_MODEL"))
     """Served model name; None takes the first model the server lists. Defaults to ``$LONGWRITER_MODEL``."""
     api_key: str = field(default_factory=lambda: _env("LONGWRITER_API_KEY") or "EMPTY")
+    endpoints: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Per-role endpoints, e.g. ``{"plan": {"base_url": "http://big:8000/v1", "model": "glm4-9b"}}``;
+    roles are ``plan`` and ``write``. Each entry needs ``base_url`` (``model`` defaults to the first
+    served, ``api_key`` to ``api_key``); roles not listed use ``base_url``/``model``."""
+    connect_wait: float = 30.0
+    """Seconds to wait for a server that is not up yet (vLLM loading) before failing."""
     gguf: str | None = None
     """GGUF file for the embedded server instead of the bundled SmolLM2."""
     target_words: int | None = None
@@ -73,6 +119,21 @@ class WriterContext:
     """Embedding similarity at which a paragraph counts as a near-duplicate of an earlier one."""
     request_timeout: float = 600.0
     max_retries: int = 2
+
+    def __post_init__(self) -> None:
+        _check_endpoints(self.endpoints)
+        if self.connect_wait < 0:
+            raise ConfigError(f"connect_wait must be 0 or more seconds, got {self.connect_wait}")
+
+    def role_endpoint(self, role: str) -> RoleEndpoint:
+        """Where ``role``'s calls go: its ``endpoints`` entry, else the main endpoint."""
+        _check_role(role)
+        spec = self.endpoints.get(role)
+        if spec is None:
+            return RoleEndpoint(self.base_url, self.model, self.api_key)
+        return RoleEndpoint(
+            spec["base_url"], spec.get("model") or None, spec.get("api_key") or self.api_key
+        )
 
     def memory_location(self) -> str:
         """The Chroma location to use."""

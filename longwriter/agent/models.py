@@ -21,7 +21,7 @@ from longwriter.llm import (
     check_endpoint,
     resolve_endpoint,
 )
-from longwriter.llm.local_server import EMBEDDED_CONTEXT
+from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING
 from longwriter.text import estimate_tokens
 
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -52,47 +52,60 @@ class ContextOverflow(BackendError):
 
 
 @cache
-def _endpoint(base_url: str | None, model: str | None, api_key: str, gguf: str | None) -> Endpoint:
-    endpoint = resolve_endpoint(base_url, model, api_key, gguf=gguf)
-    check_endpoint(endpoint)
+def _endpoint(
+    base_url: str | None, model: str | None, api_key: str, gguf: str | None, wait: float
+) -> Endpoint:
+    endpoint = resolve_endpoint(base_url, model, api_key, gguf=gguf, wait=wait)
+    check_endpoint(endpoint, wait)
     return endpoint
 
 
 class Models:
-    """Chat models for one run: the endpoint from the context, or a LangChain model given by the caller."""
+    """Chat models for one run: the endpoints from the context, or a LangChain model given by the caller.
+
+    Calls have a role (``plan`` or ``write``, see ``WriterContext.endpoints``); the default is ``write``.
+    """
 
     def __init__(self, ctx: WriterContext, override: BaseChatModel | None = None) -> None:
         self.ctx = ctx
         self.override = override
 
-    def endpoint(self) -> Endpoint:
-        """The resolved endpoint (starts the embedded server on first use)."""
-        return _endpoint(self.ctx.base_url, self.ctx.model, self.ctx.api_key, self.ctx.gguf)
+    def endpoint(self, role: str = "write") -> Endpoint:
+        """The resolved endpoint of ``role`` (starts the embedded server on first use)."""
+        where = self.ctx.role_endpoint(role)
+        return _endpoint(
+            where.base_url, where.model, where.api_key, self.ctx.gguf, self.ctx.connect_wait
+        )
 
     def window(self) -> int:
-        """Context window in tokens."""
+        """Context window in tokens (the ``write`` endpoint's: the window the prompts are fitted to)."""
         if self.ctx.context_window:
             return self.ctx.context_window
         if self.override is not None:
             return EMBEDDED_CONTEXT
-        return check_endpoint(self.endpoint()) or EMBEDDED_CONTEXT
+        return check_endpoint(self.endpoint(), self.ctx.connect_wait) or EMBEDDED_CONTEXT
 
-    def chat(self, *, temperature: float | None = None) -> BaseChatModel:
-        """The chat model to call."""
+    def chat(self, *, temperature: float | None = None, role: str = "write") -> BaseChatModel:
+        """The chat model to call for ``role``."""
         if self.override is not None:
             return self.override
         return _chat(
-            self.endpoint(), self.ctx, self.ctx.temperature if temperature is None else temperature
+            self.endpoint(role),
+            self.ctx,
+            self.ctx.temperature if temperature is None else temperature,
         )
 
-    def limits(self, max_tokens: int, min_tokens: int = 0) -> dict[str, Any]:
-        """Per-call length arguments; ``max_tokens`` also goes in the body for servers (llama.cpp) that
-        ignore OpenAI's newer ``max_completion_tokens``; ``min_tokens`` only where the server takes it."""
+    def limits(self, max_tokens: int, min_tokens: int = 0, role: str = "write") -> dict[str, Any]:
+        """Per-call length and sampling arguments; ``max_tokens`` also goes in the body for servers
+        (llama.cpp) that ignore OpenAI's newer ``max_completion_tokens``; ``min_tokens`` only where the
+        server takes it; the embedded model's sampling defaults unless ``extra_body`` overrides them."""
         max_tokens = max(16, max_tokens)
         if self.override is not None:
             return {"max_tokens": max_tokens}
-        body = {**self.ctx.extra_body, "max_tokens": max_tokens}
-        if min_tokens > 0 and accepts_min_tokens(self.endpoint()):
+        endpoint = self.endpoint(role)
+        defaults = EMBEDDED_SAMPLING if endpoint.embedded else {}
+        body = {**defaults, **self.ctx.extra_body, "max_tokens": max_tokens}
+        if min_tokens > 0 and accepts_min_tokens(endpoint):
             body["min_tokens"] = min(min_tokens, max_tokens - 1)
         return {"max_tokens": max_tokens, "extra_body": body}
 
@@ -104,15 +117,17 @@ class Models:
         min_tokens: int = 0,
         temperature: float | None = None,
         response_format: dict[str, Any] | None = None,
+        role: str = "write",
     ) -> Reply:
-        """One chat completion (streamed when a stream consumer listens); reasoning text stripped."""
+        """One chat completion for ``role`` (streamed when a stream consumer listens); reasoning text
+        stripped."""
         started = time.monotonic()
-        kwargs = self.limits(max_tokens, min_tokens)
+        kwargs = self.limits(max_tokens, min_tokens, role)
         if response_format is not None and self.override is None:
             # In the body, not as a client argument: the client would switch to its strict parse mode.
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:
-            msg = self.chat(temperature=temperature).invoke(messages, **kwargs)
+            msg = self.chat(temperature=temperature, role=role).invoke(messages, **kwargs)
         except openai.BadRequestError as exc:
             text = str(exc)
             if "context" in text.lower() or "too long" in text.lower() or "maximum" in text.lower():
@@ -123,7 +138,7 @@ class Models:
         except openai.NotFoundError as exc:
             raise BackendError(f"model or URL not found: {exc}") from None
         except (openai.APIConnectionError, openai.APITimeoutError) as exc:
-            where = self.ctx.base_url or "the embedded server"
+            where = self.ctx.role_endpoint(role).base_url or "the embedded server"
             raise BackendError(f"cannot reach the model server ({where}): {exc}") from None
         except openai.APIStatusError as exc:
             raise BackendError(

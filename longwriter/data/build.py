@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.filters import FilterConfig, check_document
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from longwriter.agent import WriterContext
 
 log = logging.getLogger(__name__)
+
+SplitT = TypeVar("SplitT")
 
 # Report fields kept in the build log (the text and plan are stored separately).
 _REPORT_FIELDS = (
@@ -112,6 +114,15 @@ def _length(value: Any) -> int | None:
     return int(number)
 
 
+def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int]:
+    """The ``(line number, object)`` rows of a JSONL file, and how many non-blank lines were
+    skipped as not JSON objects (each is logged)."""
+    with path.open("rb") as fh:
+        nonblank = sum(1 for raw in fh if raw.strip())
+    rows = list(read_jsonl(path, skip_bad=True))
+    return rows, nonblank - len(rows)
+
+
 def load_instructions(path: Path) -> InstructionFile:
     """Read rows with ``prompt`` (and optional ``length``).
 
@@ -121,13 +132,10 @@ def load_instructions(path: Path) -> InstructionFile:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"instruction file not found: {path}")
-    with path.open("rb") as fh:
-        nonblank = sum(1 for raw in fh if raw.strip())
-    result = InstructionFile([])
+    rows, bad_lines = read_rows(path)
+    result = InstructionFile([], bad_lines=bad_lines)
     seen: set[str] = set()
-    parsed = 0
-    for lineno, row in read_jsonl(path, skip_bad=True):
-        parsed += 1
+    for lineno, row in rows:
         prompt = row.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             log.warning("%s:%d: empty or missing 'prompt', skipped", path, lineno)
@@ -146,7 +154,6 @@ def load_instructions(path: Path) -> InstructionFile:
             continue
         seen.add(key)
         result.instructions.append(Instruction(key, prompt.strip(), length, lineno))
-    result.bad_lines = nonblank - parsed
     return result
 
 
@@ -256,6 +263,31 @@ class _CircuitBreaker:
         self.in_a_row = 0 if ok else self.in_a_row + 1
 
 
+async def run_and_split(
+    instructions: Sequence[Instruction],
+    work: Callable[[Instruction], Awaitable[dict[str, Any]]],
+    log_path: Path,
+    split: Callable[[], SplitT],
+    *,
+    concurrency: int = 1,
+    progress: Callable[[BatchEvent], None] | None = None,
+) -> tuple[BatchSummary, SplitT]:
+    """Run ``work`` on every instruction not yet in the log (resumable), then ``split`` the whole
+    log into the output files, also when the run is interrupted."""
+    try:
+        batch = await run_resumable(
+            instructions,
+            key=lambda item: item.key,
+            work=work,
+            out_path=log_path,
+            concurrency=concurrency,
+            progress=progress,
+        )
+    finally:
+        derived = split()
+    return batch, derived
+
+
 async def build_dataset(
     instructions: Sequence[Instruction],
     out_path: Path,
@@ -294,16 +326,12 @@ async def build_dataset(
             "model": context.model,
         }
 
-    batch: BatchSummary | None = None
-    try:
-        batch = await run_resumable(
-            instructions,
-            key=lambda item: item.key,
-            work=work,
-            out_path=log_path,
-            concurrency=concurrency,
-            progress=progress,
-        )
-    finally:
-        split = split_build_log(log_path, out_path, rejected_path, filters)
+    batch, split = await run_and_split(
+        instructions,
+        work,
+        log_path,
+        lambda: split_build_log(log_path, out_path, rejected_path, filters),
+        concurrency=concurrency,
+        progress=progress,
+    )
     return BuildResult(batch, split, Path(out_path), log_path, rejected_path)

@@ -2,12 +2,17 @@
 
 Progress goes to stderr; every command prints its summary as one JSON object on the last line of
 stdout.
+
+A row that ``eval run`` fails on is not written to the prediction file, so a rerun retries it. The
+dataset says which rows are required: ``eval run`` (and ``length``, ``quality`` and ``report`` given
+``--dataset``) scores a required row without a prediction as S_l 0 and counts it as ``missing``, as
+LongBench-Write does for an empty response, so failures cannot raise the mean.
 """
 
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from enum import StrEnum
@@ -23,7 +28,7 @@ from longwriter.cli_support import guarded, setup_logging
 from longwriter.errors import ConfigError
 from longwriter.eval import judge as judging
 from longwriter.eval import nll as nll_mod
-from longwriter.eval.length import score_prediction, summarize_length
+from longwriter.eval.length import LengthRow, plot_points, score_rows, summarize_length
 from longwriter.eval.plots import plot_length, plot_nll
 from longwriter.eval.report import artifact, build_report, load_run
 from longwriter.eval.rows import Prediction, Task, keyed_rows, load_predictions, load_tasks
@@ -87,6 +92,15 @@ AgentOptions = Annotated[
 # Set by the runner from the endpoint and the task, not by --agent-option.
 RESERVED_AGENT_FIELDS = {"base_url", "model", "api_key", "target_words"}
 PredPath = Annotated[Path, typer.Option("--pred", help="Prediction JSONL (output of `eval run`).")]
+RequiredSet = Annotated[
+    Path | None,
+    typer.Option(
+        "--dataset",
+        help="The dataset given to `eval run` (with --limit N: its first N rows, as run): each of "
+        "its rows without a prediction (failed or not run yet) scores S_l 0 and counts as "
+        "'missing'. Default: score only the rows of the prediction file.",
+    ),
+]
 
 
 @app.callback()
@@ -154,11 +168,60 @@ def _context_window(endpoint: Endpoint, given: int | None, option: str = "--cont
     return found or EMBEDDED_CONTEXT
 
 
-def _finished(path: Path, keys: set[str]) -> list[Prediction]:
-    """Prediction rows of ``path`` whose key is in ``keys`` (an absent file has none)."""
-    if not path.is_file():
-        return []
-    return [p for p in load_predictions(path, skip_bad=True) if p.task.key in keys]
+def _tasks(dataset: Path, skip_bad: bool, limit: int | None) -> list[Task]:
+    """The first ``limit`` tasks of a dataset (all without a limit); none is a ConfigError."""
+    tasks = load_tasks(dataset, skip_bad=skip_bad, limit=limit)
+    if not tasks:
+        raise ConfigError(f"{dataset}: no usable rows")
+    return tasks
+
+
+def _selected(
+    pred: Path, dataset: Path | None, limit: int | None, skip_bad: bool
+) -> tuple[list[Prediction], list[Task] | None]:
+    """The predictions to use and the required tasks (None without a dataset).
+
+    With a dataset its first ``limit`` rows are required and predictions of other tasks are left
+    out (there may be none yet); without one, the first ``limit`` prediction rows, at least one.
+    """
+    preds = load_predictions(pred, skip_bad=skip_bad)
+    if dataset is None:
+        preds = preds[:limit]
+        if not preds:
+            raise ConfigError(f"{pred}: no usable rows")
+        return preds, None
+    required = _tasks(dataset, skip_bad, limit)
+    keys = {t.key for t in required}
+    return [p for p in preds if p.task.key in keys], required
+
+
+def _scored(out: Path, tasks: Sequence[Task]) -> list[LengthRow]:
+    """A length row per task against the predictions in ``out``: 0 for a task without one."""
+    preds = load_predictions(out, skip_bad=True) if out.is_file() else []
+    return score_rows(preds, tasks)
+
+
+def _per_prediction(
+    preds: Sequence[Prediction],
+    work: Callable[[Prediction], Awaitable[dict[str, Any]]],
+    out: Path,
+    description: str,
+    concurrency: int = 1,
+) -> tuple[BatchSummary, list[dict[str, Any]]]:
+    """Run ``work`` on each prediction not yet in ``out`` (resumable, with a progress bar); returns
+    the batch summary and the rows of ``out`` that belong to ``preds``."""
+    with _progress(f"{description} → {out.name}") as progress:
+        batch = asyncio.run(
+            run_resumable(
+                preds,
+                key=lambda p: p.task.key,
+                work=work,
+                out_path=out,
+                concurrency=concurrency,
+                progress=progress,
+            )
+        )
+    return batch, keyed_rows(out, {p.task.key for p in preds})
 
 
 def _run_config(
@@ -206,7 +269,8 @@ def _agent_options(specs: list[str] | None) -> dict[str, Any]:
 def _predict(
     tasks: Sequence[Task], jobs: Sequence[tuple[RunConfig, Path]], concurrency: int
 ) -> list[dict[str, Any]]:
-    """Run each (config, output) job in turn and summarize it (batch counts, S_l, buckets).
+    """Run each (config, output) job in turn and summarize it (batch counts, S_l, buckets, and the
+    tasks still ``missing`` a prediction, which score 0).
 
     All jobs share one event loop: langchain-openai keeps its async HTTP client per process, and a
     client left over from a closed loop fails with "Event loop is closed".
@@ -225,9 +289,15 @@ def _predict(
 
     results = []
     for (_cfg, out), batch in zip(jobs, asyncio.run(all_jobs()), strict=True):
-        finished = _finished(out, {t.key for t in tasks})
-        length = summarize_length([score_prediction(p) for p in finished])
-        results.append({**_batch_fields(batch), "S_l": length["S_l"], "buckets": length["buckets"]})
+        length = summarize_length(_scored(out, tasks))
+        results.append(
+            {
+                **_batch_fields(batch),
+                "S_l": length["S_l"],
+                "missing": length["missing"],
+                "buckets": length["buckets"],
+            }
+        )
     return results
 
 
@@ -260,10 +330,12 @@ def run(
     agent_option: AgentOptions = None,
     skip_bad: SkipBad = False,
 ) -> None:
-    """Produce predictions for a dataset (resumable: rerun to continue)."""
-    tasks = load_tasks(dataset, skip_bad=skip_bad, limit=limit)
-    if not tasks:
-        raise ConfigError(f"{dataset}: no usable rows")
+    """Produce predictions for a dataset (resumable: rerun to continue).
+
+    A row that fails is not written, so a rerun retries it. Until it has a prediction it scores S_l
+    0 and counts as 'missing' in the summary (and in `eval length --dataset`).
+    """
+    tasks = _tasks(dataset, skip_bad, limit)
     options = _agent_options(agent_option)
     endpoint = resolve_endpoint(base_url, model, api_key)
     cfg = _run_config(
@@ -284,16 +356,22 @@ def run(
 @_guard
 def length(
     pred: PredPath,
+    dataset: RequiredSet = None,
+    limit: Limit = None,
     plot: Annotated[Path | None, typer.Option(help="Write a log-log scatter PNG here.")] = None,
     skip_bad: SkipBad = False,
 ) -> None:
-    """Length score S_l (overall and per required-length bucket)."""
-    rows = [score_prediction(p) for p in load_predictions(pred, skip_bad=skip_bad)]
-    if not rows:
-        raise ConfigError(f"{pred}: no usable rows")
+    """Length score S_l (overall and per required-length bucket).
+
+    Empty responses score 0 ('empty_responses'). With --dataset so do the dataset rows that have no
+    prediction, because `eval run` failed on them (a rerun retries them) or has not reached them
+    ('missing'); without it, only the rows in the prediction file are scored.
+    """
+    preds, required = _selected(pred, dataset, limit, skip_bad)
+    rows = score_rows(preds, required)
     summary = summarize_length(rows)
     if plot:
-        plot_length({pred.stem: [(r.required, r.produced) for r in rows]}, plot)
+        plot_length({pred.stem: plot_points(rows)}, plot)
         summary["plot"] = str(plot)
     _emit({"command": "length", "pred": str(pred), **summary})
 
@@ -321,13 +399,15 @@ def quality(
     ] = True,
     timeout: Annotated[float, typer.Option(help="Seconds per judge call.")] = 300.0,
     concurrency: Concurrency = 1,
+    dataset: RequiredSet = None,
     limit: Limit = None,
     skip_bad: SkipBad = False,
 ) -> None:
-    """Quality score S_q with an LLM judge (six dimensions, 1-5 each), and S = (S_l + S_q) / 2."""
-    preds = load_predictions(pred, skip_bad=skip_bad)[:limit]
-    if not preds:
-        raise ConfigError(f"{pred}: no usable rows")
+    """Quality score S_q with an LLM judge (six dimensions, 1-5 each), and S = (S_l + S_q) / 2.
+
+    S_q is over the judged rows; S_l, as in `eval length`, counts missing dataset rows as 0.
+    """
+    preds, required = _selected(pred, dataset, limit, skip_bad)
     out = out or artifact(pred, "judge.jsonl")
     endpoint = resolve_endpoint(judge_base_url, judge_model, judge_api_key)
     judge = judging.Judge(
@@ -342,21 +422,10 @@ def quality(
             json_schema=json_schema,
         )
     )
-    with _progress(f"judging → {out.name}") as progress:
-        batch = asyncio.run(
-            run_resumable(
-                preds,
-                key=lambda p: p.task.key,
-                work=judge.judge,
-                out_path=out,
-                concurrency=concurrency,
-                progress=progress,
-            )
-        )
-    keys = {p.task.key for p in preds}
-    judged = keyed_rows(out, keys)
-    s_l = summarize_length([score_prediction(p) for p in preds])["S_l"]
-    summary = judging.summarize_quality(judged, s_l)
+    batch, judged = _per_prediction(preds, judge.judge, out, "judging", concurrency)
+    length = summarize_length(score_rows(preds, required))
+    summary = judging.summarize_quality(judged, length["S_l"])
+    summary["missing"] = length["missing"]
     summary["judge_errors"] = [
         {"key": r["key"], "error": r["error"]} for r in judged if r.get("error")
     ][:20]
@@ -437,13 +506,14 @@ def ruler(
         for mode in dict.fromkeys(modes)
     ]
     for (cfg, out), batch in zip(jobs, _predict(tasks, jobs, concurrency), strict=True):
-        rows = [score_prediction(p) for p in _finished(out, {t.key for t in tasks})]
+        rows = _scored(out, tasks)
         results[cfg.mode] = {
             "S_l": batch["S_l"],
             "failed": batch["failed"],
+            "missing": batch["missing"],
             "by_length": summarize_ruler(rows),
         }
-        points[cfg.mode] = [(r.required, r.produced) for r in rows]
+        points[cfg.mode] = plot_points(rows)
     plot = plot_length(points, out_dir / "ruler.png", title="Length ruler: produced vs required")
     _emit(
         {
@@ -504,9 +574,7 @@ def nll(
     skip_bad: SkipBad = False,
 ) -> None:
     """Cumulative average NLL by token position of the responses under a scoring model."""
-    preds = load_predictions(pred, skip_bad=skip_bad)[:limit]
-    if not preds:
-        raise ConfigError(f"{pred}: no usable rows")
+    preds, _ = _selected(pred, None, limit, skip_bad)
     out = out or artifact(pred, "nll.jsonl")
     series = series or artifact(pred, "nll.json")
     plot = plot or artifact(pred, "nll.png")
@@ -518,14 +586,7 @@ def nll(
             nll_mod.nll_row, scorer, p.task.prompt, p.response, with_prompt=with_prompt
         )
 
-    with _progress(f"scoring → {out.name}") as progress:
-        batch = asyncio.run(
-            run_resumable(
-                preds, key=lambda p: p.task.key, work=work, out_path=out, progress=progress
-            )
-        )
-    keys = {p.task.key for p in preds}
-    rows = keyed_rows(out, keys)
+    batch, rows = _per_prediction(preds, work, out, "scoring")
     curve = nll_mod.cumulative_series([r["nll"] for r in rows])
     series.parent.mkdir(parents=True, exist_ok=True)
     series.write_text(
@@ -555,14 +616,27 @@ def report(
         "report.md"
     ),
     title: str = "LongBench-Write evaluation",
+    dataset: RequiredSet = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="With --dataset: only its first N rows.")
+    ] = None,
     skip_bad: SkipBad = False,
 ) -> None:
-    """Markdown report with tables and plots; several runs side by side."""
+    """Markdown report with tables and plots; several runs side by side.
+
+    With --dataset each run is scored on all its rows; one without a prediction scores S_l 0 and
+    is counted as missing (as in `eval length`).
+    """
     parsed = [_parse_run(spec) for spec in runs]
     labels = [label for label, _ in parsed]
     if len(set(labels)) != len(labels):
         raise typer.BadParameter(f"run labels must differ: {', '.join(labels)}")
-    results = [load_run(label, path, skip_bad=skip_bad) for label, path in parsed]
+    if limit is not None and dataset is None:
+        raise typer.BadParameter("--limit needs --dataset")
+    required = _tasks(dataset, skip_bad, limit) if dataset is not None else None
+    results = [
+        load_run(label, path, skip_bad=skip_bad, required=required) for label, path in parsed
+    ]
     build_report(results, out, title=title)
     _emit(
         {
@@ -571,6 +645,7 @@ def report(
             "runs": {
                 r.label: {
                     "S_l": r.length["S_l"],
+                    "missing": r.length["missing"],
                     "S_q": r.quality["S_q"] if r.quality else None,
                     "S": r.quality["S"] if r.quality else None,
                     "mean_nll": r.nll["mean_nll"] if r.nll else None,

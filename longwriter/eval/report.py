@@ -2,7 +2,8 @@
 
 A run is a prediction file; the other commands write their results beside it, and the report picks
 up whatever exists: ``P.judge.jsonl`` (``eval quality``) and ``P.nll.jsonl`` (``eval nll``) for
-``P.jsonl``.
+``P.jsonl``. Given the dataset's tasks, each run is scored on all of them: a task the run has no
+prediction for scores S_l 0 and is counted as missing.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from longwriter.eval.judge import DIMENSION_LABELS, DIMENSIONS, summarize_quality
-from longwriter.eval.length import LengthRow, score_prediction, summarize_length
+from longwriter.eval.length import LengthRow, plot_points, score_rows, summarize_length
 from longwriter.eval.nll import cumulative_series, summarize_nll
 from longwriter.eval.plots import plot_length, plot_nll
-from longwriter.eval.rows import keyed_rows, load_predictions
+from longwriter.eval.rows import Task, keyed_rows, load_predictions
 
 NLL_POSITIONS = (100, 500, 1000, 2000, 4000, 8000, 16000, 32000)
 
@@ -49,10 +50,19 @@ def _mean_of(rows: Sequence[dict[str, Any]], field: str) -> float | None:
     return round(sum(values) / len(values), 1) if values else None
 
 
-def load_run(label: str, pred_path: Path, *, skip_bad: bool = False) -> RunResult:
-    """Score a prediction file and collect its judge and NLL results, if present."""
+def load_run(
+    label: str, pred_path: Path, *, skip_bad: bool = False, required: Sequence[Task] | None = None
+) -> RunResult:
+    """Score a prediction file and collect its judge and NLL results, if present.
+
+    With ``required`` (the dataset's tasks) only their predictions count, and a task without one
+    scores 0 (see :func:`~longwriter.eval.length.score_rows`).
+    """
     preds = load_predictions(pred_path, skip_bad=skip_bad)
-    lengths = [score_prediction(p) for p in preds]
+    if required is not None:
+        wanted = {t.key for t in required}
+        preds = [p for p in preds if p.task.key in wanted]
+    lengths = score_rows(preds, required)
     length = summarize_length(lengths)
     keys = {p.task.key for p in preds}
     quality = nll = series = None
@@ -139,6 +149,7 @@ def build_report(
                 ),
                 ("mean required words", lambda r: r.length["mean_required"]),
                 ("mean produced words", lambda r: r.length["mean_produced"]),
+                ("missing predictions (S_l 0)", lambda r: r.length["missing"]),
                 ("empty responses", lambda r: r.length["empty_responses"]),
                 ("mean seconds per row", lambda r: r.seconds_mean),
                 ("mean completion tokens", lambda r: r.completion_tokens_mean),
@@ -153,7 +164,7 @@ def build_report(
         [[b, *(_bucket_cell(r.length["buckets"].get(b)) for r in runs)] for b in buckets],
     )
     length_png = plot_length(
-        {r.label: [(x.required, x.produced) for x in r.lengths] for r in runs},
+        {r.label: plot_points(r.lengths) for r in runs},
         out.with_name(f"{out.stem}.length.png"),
     )
     lines += [f"![produced vs required length]({length_png.name})", ""]
@@ -203,9 +214,12 @@ def _per_row_table(runs: Sequence[RunResult]) -> list[str]:
     table = []
     for key in keys:
         required = next(rows[key].required for rows in by_run if key in rows)
-        cells = [
-            f"{rows[key].produced} ({rows[key].score:.0f})" if key in rows else None
-            for rows in by_run
-        ]
-        table.append([key, required, *cells])
+        table.append([key, required, *(_row_cell(rows.get(key)) for rows in by_run)])
     return _table(header, table)
+
+
+def _row_cell(row: LengthRow | None) -> str | None:
+    """``words (S_l)`` of one run's row; ``missing (0)`` without a prediction, None if not scored."""
+    if row is None:
+        return None
+    return f"{'missing' if row.missing else row.produced} ({row.score:.0f})"

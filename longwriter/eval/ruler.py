@@ -42,15 +42,18 @@ def ruler_tasks(
 
 
 def summarize_ruler(rows: Sequence[LengthRow]) -> dict[str, Any]:
-    """Per required length: rows, mean produced words, produced/required ratio and S_l."""
+    """Per required length: rows, missing ones, mean produced words and produced/required ratio (of
+    the predictions; null without any) and S_l (a missing row scores 0)."""
     by_length: dict[str, dict[str, Any]] = {}
     for required in sorted({r.required for r in rows}):
         group = [r for r in rows if r.required == required]
-        produced = sum(r.produced for r in group) / len(group)
+        words = [r.produced for r in group if not r.missing]
+        produced = sum(words) / len(words) if words else None
         by_length[str(required)] = {
             "n": len(group),
-            "produced_mean": round(produced, 1),
-            "ratio": round(produced / required, 3),
+            "missing": len(group) - len(words),
+            "produced_mean": round(produced, 1) if produced is not None else None,
+            "ratio": round(produced / required, 3) if produced is not None else None,
             "S_l": round(sum(r.score for r in group) / len(group), 2),
         }
     return by_length

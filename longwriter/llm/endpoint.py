@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+import weakref
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 from langchain_openai import ChatOpenAI
 
 from longwriter.errors import BackendError
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, shared_server
+
+log = logging.getLogger(__name__)
+
+CONNECT_WAIT = 30.0
+"""Seconds to wait for a server that is not up yet (refuses connections or answers 503 while it
+loads the model) before giving up."""
+POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,46 +42,76 @@ def resolve_endpoint(
     api_key: str = "EMPTY",
     *,
     gguf: str | Path | None = None,
+    wait: float = CONNECT_WAIT,
 ) -> Endpoint:
-    """The configured endpoint, or the embedded llama.cpp server (started on first use) when no URL is set."""
+    """The configured endpoint, or the embedded llama.cpp server (started on first use) when no URL is set.
+
+    Without a model name, asks the server for its first one (waiting up to ``wait`` s for it to be up).
+    """
     if base_url:
         if not model:
-            model = served_models(Endpoint(base_url.rstrip("/"), "", api_key))[0]
+            model = served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait)[0]
         return Endpoint(base_url.rstrip("/"), model, api_key)
     server = shared_server(Path(gguf) if gguf else None)
     return Endpoint(server.base_url, server.model, api_key, embedded=True)
 
 
-def _get_models(endpoint: Endpoint) -> list[dict[str, Any]]:
+def _get_models(endpoint: Endpoint, wait: float = 0.0) -> list[dict[str, Any]]:
+    """The server's ``/models`` entries, polling for up to ``wait`` s while it is down or answers 503."""
+    url = f"{endpoint.base_url}/models"
     headers = {"Authorization": f"Bearer {endpoint.api_key}"}
+    deadline = time.monotonic() + wait
+    polls = 0
+    while True:
+        try:
+            resp = httpx.get(url, headers=headers, timeout=10.0)
+            if resp.status_code != 503:
+                resp.raise_for_status()
+                break
+            problem = "HTTP 503 (still loading the model?)"
+        except httpx.HTTPStatusError as exc:
+            raise BackendError(f"{url} answered HTTP {exc.response.status_code}") from None
+        except httpx.HTTPError as exc:
+            problem = str(exc) or type(exc).__name__
+        left = deadline - time.monotonic()
+        if left <= 0:
+            after = f" after {wait:g} s" if wait > 0 else ""
+            raise BackendError(
+                f"cannot reach the model server at {endpoint.base_url}{after}: {problem}"
+            )
+        polls += 1
+        log.log(
+            logging.WARNING if polls == 1 else logging.INFO,
+            "model server at %s not ready (%s); waiting up to %.0f s more",
+            endpoint.base_url,
+            problem,
+            left,
+        )
+        time.sleep(min(POLL_SECONDS, left))
     try:
-        resp = httpx.get(f"{endpoint.base_url}/models", headers=headers, timeout=10.0)
-        resp.raise_for_status()
-    except httpx.HTTPStatusError as exc:
-        raise BackendError(
-            f"{endpoint.base_url}/models answered HTTP {exc.response.status_code}"
-        ) from None
-    except httpx.HTTPError as exc:
-        raise BackendError(f"cannot reach the model server at {endpoint.base_url}: {exc}") from None
-    data = resp.json().get("data", [])
+        data = resp.json().get("data", [])
+    except (ValueError, AttributeError):
+        raise BackendError(f"{url} did not answer with an OpenAI model list") from None
     return [m for m in data if isinstance(m, dict)]
 
 
-def served_models(endpoint: Endpoint) -> list[str]:
-    """Model names the server offers; raises BackendError when it is unreachable or offers none."""
-    names = [str(m.get("id")) for m in _get_models(endpoint)]
+def served_models(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> list[str]:
+    """Model names the server offers (waiting up to ``wait`` s for it to be up); raises BackendError
+    when it stays unreachable or offers none."""
+    names = [str(m.get("id")) for m in _get_models(endpoint, wait)]
     if not names:
         raise BackendError(f"the server at {endpoint.base_url} serves no model")
     return names
 
 
 @cache
-def check_endpoint(endpoint: Endpoint) -> int | None:
+def check_endpoint(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> int | None:
     """Fail early with a clear message if the server is down or lacks the model; returns its context window.
 
-    vLLM reports ``max_model_len``; llama.cpp does not (``None``: use the configured window).
+    A server that is not up yet gets ``wait`` seconds. vLLM reports ``max_model_len``; llama.cpp does
+    not (``None``: use the configured window).
     """
-    models = _get_models(endpoint)
+    models = _get_models(endpoint, wait)
     for entry in models:
         if entry.get("id") == endpoint.model:
             window = entry.get("max_model_len")
@@ -80,12 +122,16 @@ def check_endpoint(endpoint: Endpoint) -> int | None:
     )
 
 
+MIN_TOKENS_OWNERS = frozenset({"vllm", "me"})
+
+
 @cache
 def accepts_min_tokens(endpoint: Endpoint) -> bool:
-    """True for servers known to take ``min_tokens`` (llama.cpp's, vLLM); OpenAI itself rejects it."""
+    """True for servers known to take ``min_tokens``: vLLM, and llama-cpp-python (embedded, or reached
+    by URL: it lists its models as ``owned_by: "me"``); OpenAI itself rejects the field."""
     if endpoint.embedded:
         return True
-    return any(m.get("owned_by") == "vllm" for m in _get_models(endpoint))
+    return any(m.get("owned_by") in MIN_TOKENS_OWNERS for m in _get_models(endpoint))
 
 
 def chat_model(
@@ -99,7 +145,10 @@ def chat_model(
     max_retries: int = 2,
     stop: list[str] | None = None,
 ) -> ChatOpenAI:
-    """A ChatOpenAI client for the endpoint (streaming-capable, usage reported)."""
+    """A ChatOpenAI client for the endpoint (streaming-capable, usage reported, usable from any
+    event loop). ``max_tokens`` also goes in the body: llama.cpp's server ignores OpenAI's newer
+    ``max_completion_tokens``, which is all langchain-openai sends."""
+    body = {**({"max_tokens": max_tokens} if max_tokens is not None else {}), **(extra_body or {})}
     return ChatOpenAI(
         base_url=endpoint.base_url,
         model=endpoint.model,
@@ -107,9 +156,46 @@ def chat_model(
         temperature=temperature,
         top_p=top_p,
         max_completion_tokens=max_tokens,
-        extra_body=extra_body or None,
+        extra_body=body or None,
         timeout=timeout,
         max_retries=max_retries,
         stop_sequences=stop,
         stream_usage=True,
+        http_async_client=_async_http_client(),
     )
+
+
+class _PerLoopClient(openai.DefaultAsyncHttpxClient):
+    """An async HTTP client that sends through one pool per event loop.
+
+    Pooled connections belong to the loop that opened them; langchain-openai shares one async pool
+    per process, so a second ``asyncio.run`` would reuse dead connections ("Event loop is closed").
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pools: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, openai.DefaultAsyncHttpxClient
+        ] = weakref.WeakKeyDictionary()
+
+    def _pool(self) -> openai.DefaultAsyncHttpxClient:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = openai.DefaultAsyncHttpxClient()
+        return pool
+
+    async def send(self, request: Any, **kwargs: Any) -> Any:
+        """Send on the running loop's pool."""
+        return await self._pool().send(request, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the running loop's pool."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.aclose()
+
+
+@cache
+def _async_http_client() -> _PerLoopClient:
+    return _PerLoopClient()

@@ -22,6 +22,9 @@ from longwriter.errors import BackendError
 
 EMBEDDED_MODEL = "smollm2"
 EMBEDDED_CONTEXT = 8192
+# SmolLM2-135M loops without a repetition penalty (a section at rep4 0.5-0.9 is common); 1.15 brought
+# single-section rep4 to 0.01-0.05 in a 4-sample probe. ``WriterContext.extra_body`` overrides it.
+EMBEDDED_SAMPLING: dict[str, float] = {"repeat_penalty": 1.15}
 
 
 def bundled_gguf() -> Path:

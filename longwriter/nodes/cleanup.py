@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
+from longwriter.nodes.plan_parse import PART_SUFFIX
 from longwriter.text import (
     count_words,
     ngram_overlap,
+    ngram_set,
     split_sentences,
     strip_step_labels,
     trim_to_sentence,
 )
+from longwriter.text.meta import is_meta
 
 _TRAILING_COUNT = re.compile(
     r"\s*[(（]?\s*(?:word\s*count\s*[:：]?\s*)?\d[\d,]*\s*(?:words?|字)\s*[)）]?\s*$", re.IGNORECASE
 )
+_LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*")
 LEAK_MARKERS = re.compile(
     r"<think>|</think>|^\s*(?:paragraph|section)\s*\d+\s*[-–—:]|word\s*count\s*:|字数要求",
     re.IGNORECASE | re.MULTILINE,
@@ -44,19 +49,58 @@ def strip_heading(text: str, title: str) -> str:
     return "\n".join(lines).strip()
 
 
-def clean_draft(text: str, title: str, truncated: bool) -> str:
-    """All deterministic clean-ups of a fresh model reply."""
-    text = strip_heading(strip_labels(text), title)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
+    """Drop lines that restate the plan: a (numbered) section heading followed by a colon, or a bare
+    "(2/3)" part marker."""
+    keys = {_norm(t) for t in titles} - {""}
+    kept = [
+        line
+        for line in text.split("\n")
+        if not PART_SUFFIX.fullmatch(line)
+        and (":" not in line or _norm(_LIST_NUMBER.sub("", line).split(":", 1)[0]) not in keys)
+    ]
+    return "\n".join(kept)
+
+
+def clean_draft(
+    text: str,
+    title: str,
+    truncated: bool,
+    *,
+    language: str = "en",
+    topic: str = "",
+    titles: Sequence[str] = (),
+) -> str:
+    """All deterministic clean-ups of a fresh model reply (``topic``: instruction and section plan;
+    ``titles``: every planned heading)."""
+    text = strip_heading(drop_plan_lines(strip_labels(text), titles), title)
+    text = drop_meta(re.sub(r"\n{3,}", "\n\n", text), language, topic)
     return trim_to_sentence(text) if truncated else text
 
 
+NEAR_N, NEAR_SHARE = 5, 0.5  # a sentence half made of 5-grams said before is a near repeat
 MIN_REPEAT_CHARS = 20  # shorter sentences ("Yes.", "It worked.") may recur naturally
 
 
 def sentence_keys(text: str) -> set[str]:
     """Normalised sentences of ``text`` long enough to count as repeats."""
     return {k for k in map(_norm, split_sentences(text)) if len(k) >= MIN_REPEAT_CHARS}
+
+
+def keep_sentences(text: str, keep: Callable[[str], bool]) -> str:
+    """``text`` with only the sentences ``keep`` accepts (called in order); paragraphs and the line
+    breaks inside them (lists, verse) are kept, emptied ones dropped."""
+    paragraphs = []
+    for para in re.split(r"\n\s*\n", text):
+        lines = []
+        for line in para.splitlines():
+            kept = [s for s in split_sentences(line) if keep(s)]
+            joined = (" " if " " in line else "").join(kept)
+            if count_words(joined):
+                lines.append(joined)
+        if lines:
+            paragraphs.append("\n".join(lines).strip())
+    return "\n\n".join(paragraphs)
 
 
 def drop_repeats(
@@ -67,28 +111,31 @@ def drop_repeats(
     n: int = 8,
 ) -> str:
     """Remove paragraphs that mostly repeat earlier sections (8-gram overlap above ``max_overlap``) and
-    sentences already said, in this section or in ``seen`` (sentence keys of the document so far).
-    Line breaks inside paragraphs (lists, verse) are kept."""
+    sentences already said, in this section or in ``seen`` (sentence keys of the document so far):
+    word for word, or nearly (half of the sentence's 5-grams said before)."""
     seen = set(seen or ())
-    paragraphs = []
-    for para in re.split(r"\n\s*\n", text):
-        if earlier and ngram_overlap(para, earlier, n) > max_overlap:
-            continue
-        lines = []
-        for line in para.splitlines():
-            kept = []
-            for sentence in split_sentences(line):
-                key = _norm(sentence)
-                if len(key) >= MIN_REPEAT_CHARS and key in seen:
-                    continue
-                seen.add(key)
-                kept.append(sentence)
-            joined = (" " if " " in line else "").join(kept)
-            if count_words(joined):
-                lines.append(joined)
-        if lines:
-            paragraphs.append("\n".join(lines).strip())
-    return "\n\n".join(paragraphs)
+    said = set().union(*(ngram_set(key, NEAR_N) for key in seen))
+    if earlier:
+        paragraphs = re.split(r"\n\s*\n", text)
+        text = "\n\n".join(p for p in paragraphs if ngram_overlap(p, earlier, n) <= max_overlap)
+
+    def fresh(sentence: str) -> bool:
+        key = _norm(sentence)
+        if len(key) < MIN_REPEAT_CHARS:
+            return True
+        grams = ngram_set(key, NEAR_N)
+        if key in seen or (len(grams) >= 4 and len(grams & said) >= NEAR_SHARE * len(grams)):
+            return False
+        seen.add(key)
+        said.update(grams)
+        return True
+
+    return keep_sentences(text, fresh)
+
+
+def drop_meta(text: str, language: str, topic: str) -> str:
+    """Remove sentences that talk about the writing task instead of the subject (see ``is_meta``)."""
+    return keep_sentences(text, lambda sentence: not is_meta(sentence, language, topic))
 
 
 def clip_to_words(text: str, limit: int) -> str:

@@ -13,7 +13,7 @@ from longwriter.errors import BackendError
 from longwriter.nodes.cleanup import drop_repeats
 from longwriter.nodes.common import Services
 from longwriter.nodes.critic import earlier_sentences
-from longwriter.nodes.plan_parse import rebudget
+from longwriter.nodes.plan_parse import part_of, rebudget
 from longwriter.nodes.prompting import summarise
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
 
@@ -85,10 +85,20 @@ def commit(
 
 
 def render_document(title: str, sections: list[SectionResult]) -> str:
-    """Markdown: the title, then each section under its heading."""
-    parts = [f"# {title}"]
-    parts += [f"## {s['title']}\n\n{s['text'].strip()}" for s in sections if s["text"].strip()]
-    return "\n\n".join(parts) + "\n"
+    """Markdown: the title, then each section under its heading; the parts of a split section share
+    one heading (without the "(k/n)")."""
+    blocks = [f"# {title}"]
+    heading = None
+    for s in sections:
+        if not s["text"].strip():
+            continue
+        part = part_of(s["title"])
+        base = part[0] if part else s["title"]
+        if part is None or base != heading:
+            blocks.append(f"## {base}")
+        heading = base if part else None
+        blocks.append(s["text"].strip())
+    return "\n\n".join(blocks) + "\n"
 
 
 def build_report(state: WriterState, document: str) -> dict[str, Any]:

@@ -169,6 +169,39 @@ def repair_plan(
     ]
 
 
+PART_SUFFIX = re.compile(r"\s*\((\d+)/(\d+)\)\s*$")
+"""The "(k/n)" that :func:`repair_plan` adds to the headings of a section split into n parts."""
+
+
+def part_of(title: str) -> tuple[str, int, int] | None:
+    """``(base title, k, n)`` for the k-th of n parts of a split section, else None."""
+    match = PART_SUFFIX.search(title)
+    if match is None:
+        return None
+    return title[: match.start()], int(match.group(1)), int(match.group(2))
+
+
+_BULLET = re.compile(
+    r"^\s*(?:[-*•]|\(?\d+[.)、]|[a-z][.)]|[一二三四五六七八九十]+[、.．])\s*", re.IGNORECASE
+)
+
+
+def parse_aspects(text: str, limit: int) -> list[str]:
+    """Up to ``limit`` distinct one-line aspects from a reply listing them (bullets, numbers stripped)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        item = _BULLET.sub("", line).strip().strip("*_\"'“”")
+        key = re.sub(r"\W+", " ", item.lower()).strip()
+        if not key or key in seen or count_words(item) > 40 or item.endswith((":", "：")):
+            continue
+        seen.add(key)
+        out.append(item)
+        if len(out) == limit:
+            break
+    return out
+
+
 def _unique_titles(items: list[dict[str, Any]]) -> None:
     """Number repeated headings ("Introduction", "Introduction (2)") so no heading line repeats."""
     seen: dict[str, int] = {}

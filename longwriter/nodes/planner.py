@@ -18,9 +18,20 @@ from longwriter.agent.models import Reply
 from longwriter.agent.state import Plan, PlannedSection, WriterState
 from longwriter.errors import BackendError, ConfigError, PlanError
 from longwriter.nodes.common import Services
-from longwriter.nodes.plan_parse import parse_plan_text, repair_plan, sections_from_any
+from longwriter.nodes.plan_parse import (
+    parse_aspects,
+    parse_plan_text,
+    part_of,
+    repair_plan,
+    sections_from_any,
+)
 from longwriter.prompts import render
-from longwriter.text import count_words, detect_language, parse_target_words
+from longwriter.text import (
+    count_words,
+    detect_language,
+    parse_target_words,
+    strip_step_labels,
+)
 
 PLAN_ATTEMPTS = 4
 MAX_PLANNED = 16
@@ -41,8 +52,10 @@ def resolve_target(state: WriterState, ctx: WriterContext) -> int:
 
 
 def heading_words(title: str, sections: list[PlannedSection]) -> int:
-    """Words the Markdown title and section headings will add to the document."""
-    return count_words(title) + sum(count_words(s["title"]) for s in sections)
+    """Words the Markdown title and section headings will add to the document (the parts of a split
+    section share one heading)."""
+    heads = [part_of(s["title"]) or (s["title"], 1, 1) for s in sections]
+    return count_words(title) + sum(count_words(base) for base, k, _ in heads if k == 1)
 
 
 def fit_plan(
@@ -68,6 +81,66 @@ def fit_plan(
     return sections, body
 
 
+_LENGTH_PHRASE = re.compile(
+    r"(?:\ba\s+)?(?<![\d,.])\d[\d,]*(?:[- ]words?\b|\s*字)\s*", re.IGNORECASE
+)
+_NUMBERED = re.compile(
+    r"^\s*(?:\d+[.)]\s*)?(?:(?:section|part|chapter|paragraph|step)\s*\d+\s*[:.\-–—]\s*"
+    r"|第\s*[\d一二三四五六七八九十]+\s*(?:部分|章|节|段)\s*[:：、]?\s*)",
+    re.IGNORECASE,
+)
+
+
+def tidy_plan(
+    title: str | None, sections: list[PlannedSection]
+) -> tuple[str | None, list[PlannedSection]]:
+    """Drop what models copy into headings from the instruction or the request: word counts
+    ("A 1200-word History") and numbering ("Section 2: ..."), which the document adds itself."""
+
+    def strip(text: str) -> str:
+        return _NUMBERED.sub("", _LENGTH_PHRASE.sub("", text)).strip(" -:") or text
+
+    return (strip(title) if title else None), [
+        {**s, "title": strip(s["title"]), "main_point": strip(s["main_point"])} for s in sections
+    ]
+
+
+def refine_parts(
+    svc: Services,
+    title: str,
+    sections: list[PlannedSection],
+    language: str,
+    stats: dict[str, float],
+) -> list[PlannedSection]:
+    """Give the parts of each split section an aspect of their own (one short model call per split
+    section), so that they do not all restate the same main point; on any failure a part keeps it."""
+    out = [dict(s) for s in sections]
+    for i, section in enumerate(sections):
+        part = part_of(section["title"])
+        if part is None or part[1] != 1:
+            continue
+        chapter, _, n = part
+        prompt = render(
+            "plan_parts",
+            language,
+            title=title,
+            chapter=chapter,
+            main_point=section["main_point"],
+            parts=n,
+        )
+        try:
+            reply = svc.models.call(
+                [HumanMessage(prompt)], max_tokens=60 * n + 60, temperature=0.5, role="plan"
+            )
+        except BackendError as exc:
+            svc.emit("status", message=f"keeping the chapter's main point for its parts: {exc}")
+            continue
+        _count(svc, stats, reply)
+        for k, aspect in enumerate(parse_aspects(strip_step_labels(reply.text), n)):
+            out[i + k]["main_point"] = aspect
+    return out  # type: ignore[return-value]
+
+
 def fallback_title(instruction: str) -> str:
     """A title taken from the instruction when the model gives none."""
     first = instruction.strip().splitlines()[0]
@@ -84,7 +157,7 @@ def json_formats(svc: Services) -> list[dict[str, Any]]:
         "json_schema": {"name": "plan", "schema": schema, "strict": False},
     }
     llama_style = {"type": "json_object", "schema": schema}
-    if svc.models.override is None and svc.models.endpoint().embedded:
+    if svc.models.override is None and svc.models.endpoint("plan").embedded:
         return [llama_style, openai_style]
     return [openai_style, llama_style]
 
@@ -93,7 +166,11 @@ def _ask_structured(
     svc: Services, prompt: str, max_tokens: int, stats: dict[str, float], fmt: dict[str, Any]
 ) -> ParsedPlan:
     reply = svc.models.call(
-        [HumanMessage(prompt)], max_tokens=max_tokens, temperature=0.3, response_format=fmt
+        [HumanMessage(prompt)],
+        max_tokens=max_tokens,
+        temperature=0.3,
+        response_format=fmt,
+        role="plan",
     )
     _count(svc, stats, reply)
     return parse_plan_json(reply.text)
@@ -168,6 +245,7 @@ def ask_plan(
                     [HumanMessage(render("plan_text", language, **values))],
                     max_tokens=max_tokens,
                     temperature=0.3 + 0.2 * attempt,
+                    role="plan",
                 )
                 _count(svc, stats, reply)
                 title, sections = parse_plan_text(reply.text)
@@ -213,7 +291,7 @@ def plan(
             raise ConfigError(f"invalid plan: {exc}") from None
     else:
         svc.emit("status", message="planning")
-        title, sections = ask_plan(svc, instruction, language, target, stats)
+        title, sections = tidy_plan(*ask_plan(svc, instruction, language, target, stats))
     title = title or fallback_title(instruction)
     wanted = max(1, round(target / ctx.section_words))
     sections, body = fit_plan(
@@ -224,6 +302,7 @@ def plan(
         max_words=ctx.max_section_words,
         wanted=wanted,
     )
+    sections = refine_parts(svc, title, sections, language, stats)
     svc.memory({"doc_id": doc_id}).drop()  # a fresh document starts with an empty memory
     svc.emit("plan", title=title, sections=len(sections), target_words=target)
     return {

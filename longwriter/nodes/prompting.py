@@ -23,10 +23,18 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from longwriter.agent.state import PlannedSection, SectionResult, WriterState
 from longwriter.memory import Passage
+from longwriter.nodes.plan_parse import part_of
 from longwriter.prompts import language_name, render
 from longwriter.text import estimate_tokens, split_sentences
 
 MESSAGE_OVERHEAD = 8  # chat-template tokens per message
+
+
+def shown_title(title: str) -> str:
+    """A heading as the model sees it: without the "(k/n)" of a split section, which small models
+    copy into their text; the parts differ by their main points."""
+    part = part_of(title)
+    return part[0] if part else title
 
 
 def plan_text(plan: list[PlannedSection], language: str) -> str:
@@ -36,7 +44,7 @@ def plan_text(plan: list[PlannedSection], language: str) -> str:
             "plan_line",
             language,
             index=i,
-            title=s["title"],
+            title=shown_title(s["title"]),
             main_point=s["main_point"],
             words=s["words"],
         )
@@ -85,11 +93,14 @@ def step_message(
         lang,
         index=index + 1,
         total=len(plan),
-        title=section["title"],
+        title=shown_title(section["title"]),
         main_point=section["main_point"],
         words=budget,
         **extra,
     )
+    part = part_of(section["title"])
+    if part and part[1] > 1 and template != "continue_step":
+        text += "\n" + render("later_part_note", lang, part=part[1], parts=part[2])
     if index == len(plan) - 1 and template != "continue_step":
         text += "\n\n" + render("last_section_note", lang)
     return text

@@ -15,7 +15,7 @@ from longwriter.agent.state import Draft, WriterState
 from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats
 from longwriter.nodes.common import Services
 from longwriter.nodes.critic import earlier_ngrams, earlier_sentences
-from longwriter.nodes.prompting import layout, step_message, with_passages
+from longwriter.nodes.prompting import layout, shown_title, step_message, with_passages
 from longwriter.text import count_words
 
 OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
@@ -100,6 +100,20 @@ def _call_fitted(
     )
 
 
+def _clean(state: WriterState, reply: Reply) -> str:
+    """The reply with labels, headings, meta-talk and a cut-off last sentence removed."""
+    section = state["sections_plan"][state["current"]]
+    topic = f"{state['instruction']}\n{section['title']}\n{section['main_point']}"
+    return clean_draft(
+        reply.text,
+        section["title"],
+        reply.finish_reason == "length",
+        language=state["language"],
+        topic=topic,
+        titles=[shown_title(s["title"]) for s in state["sections_plan"]],
+    )
+
+
 def _draft(text: str, finish_reason: str | None, action: str) -> Draft:
     return {
         "text": text,
@@ -127,8 +141,7 @@ def write(
     tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
     call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
     reply = call.reply
-    text = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
-    draft = _draft(text, reply.finish_reason, "write")
+    draft = _draft(_clean(state, reply), reply.finish_reason, "write")
     return {
         "draft": draft,
         "attempts": [draft],
@@ -175,7 +188,7 @@ def revise(
             svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
         )
         reply = call.reply
-        addition = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
+        addition = _clean(state, reply)
         text = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
     else:
@@ -183,7 +196,7 @@ def revise(
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
         call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
         reply = call.reply
-        text = clean_draft(reply.text, section["title"], reply.finish_reason == "length")
+        text = _clean(state, reply)
     new = _draft(text, reply.finish_reason, action)
     return {
         "draft": new,

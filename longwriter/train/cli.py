@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import inspect
 import json
 import logging
 import sys
-from dataclasses import fields
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from longwriter.batch import BatchEvent
 from longwriter.cli_support import guarded, setup_logging
 from longwriter.errors import ConfigError
+from longwriter.train.common import TrainReport
 
 app = typer.Typer(
     help="Fine-tune on long-output data: SFT with token-averaged loss, DPO pairs, DPO (TRL).",
@@ -32,7 +35,7 @@ _stderr = Console(stderr=True)
 log = logging.getLogger(__name__)
 
 
-# Options shared by sft and dpo.
+# Options shared by the training commands (see _tune_options).
 Model = Annotated[
     str,
     typer.Option(help="HF model folder, Hub id, an SFT output folder, or 'embedded' (SmolLM2)."),
@@ -75,17 +78,7 @@ def _emit(summary: dict[str, Any]) -> None:
     print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
 
 
-def _tune_fields(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The TuneOptions fields among a command's arguments (``--lr``; LoRA alpha = 2 x rank)."""
-    from longwriter.train.common import TuneOptions
-
-    names = {f.name for f in fields(TuneOptions)}
-    picked = {k: v for k, v in arguments.items() if k in names}
-    picked.update(learning_rate=arguments["lr"], lora_alpha=2 * arguments["lora_r"])
-    return picked
-
-
-def _report_fields(report: Any) -> dict[str, Any]:
+def _report_fields(report: TrainReport) -> dict[str, Any]:
     losses = report.losses
     return {
         "out": report.out_dir,
@@ -103,88 +96,90 @@ def _report_fields(report: Any) -> dict[str, Any]:
     }
 
 
-@app.command()
-@_guard
-def sft(
-    data: Annotated[Path, typer.Option(help="Training JSONL (`dataset build` output).")],
+def _tune_options(
     out: Out,
     model: Model = "embedded",
+    full: Full = False,
+    lora_r: LoraR = 16,
+    max_length: MaxLength = 32768,
+    too_long: TooLong = "drop",
+    max_steps: MaxSteps = -1,
+    epochs: Epochs = 1.0,
+    lr: LearningRate = None,
+    batch_size: BatchSize = 1,
+    grad_accum: GradAccum = 1,
+    bf16: Bf16 = None,
+    gradient_checkpointing: Checkpointing = None,
+    attn_implementation: Attn = None,
+    deepspeed: DeepSpeed = None,
+    save_steps: SaveSteps = 0,
+    seed: Seed = 0,
+) -> dict[str, Any]:
+    """The options of every training command, as TuneOptions fields (``--lr`` is the learning
+    rate; LoRA alpha = 2 x rank)."""
+    fields = dict(locals())
+    fields["learning_rate"] = fields.pop("lr")
+    return {**fields, "lora_alpha": 2 * lora_r}
+
+
+def _training_command(run: Callable[..., TrainReport]) -> Callable[..., None]:
+    """A training command: the options of ``run`` followed by those of :func:`_tune_options`.
+
+    ``run`` gets its own options and ``tune`` (the TuneOptions fields) and returns the report; the
+    command prints its summary. Typer reads the merged ``__signature__``.
+    """
+    own = inspect.signature(run, eval_str=True).parameters
+    shared = inspect.signature(_tune_options, eval_str=True).parameters
+
+    @functools.wraps(run)
+    def command(**options: Any) -> None:
+        tune = _tune_options(**{name: options.pop(name) for name in shared})
+        with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs to stdout
+            report = run(tune=tune, **options)
+        _emit(_report_fields(report))
+
+    params = [p for name, p in own.items() if name != "tune"] + list(shared.values())
+    keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    signature = inspect.Signature(keyword_only, return_annotation=None)
+    command.__signature__ = signature  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in keyword_only} | {"return": None}
+    return command
+
+
+@app.command()
+@_guard
+@_training_command
+def sft(
+    data: Annotated[Path, typer.Option(help="Training JSONL (`dataset build` output).")],
+    tune: dict[str, Any],
     mix: Annotated[Path | None, typer.Option(help="General chat data to mix in.")] = None,
     mix_ratio: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="Share of general examples in the mix.")
     ] = 0.5,
-    full: Full = False,
-    lora_r: LoraR = 16,
     packing: Annotated[bool, typer.Option("--packing/--no-packing")] = True,
-    max_length: MaxLength = 32768,
-    too_long: TooLong = "drop",
-    max_steps: MaxSteps = -1,
-    epochs: Epochs = 1.0,
-    lr: LearningRate = None,
-    batch_size: BatchSize = 1,
-    grad_accum: GradAccum = 1,
-    bf16: Bf16 = None,
-    gradient_checkpointing: Checkpointing = None,
-    attn_implementation: Attn = None,
-    deepspeed: DeepSpeed = None,
-    save_steps: SaveSteps = 0,
-    seed: Seed = 0,
-) -> None:
+) -> TrainReport:
     """Supervised fine-tuning; the loss is averaged over all target tokens of each batch."""
     from longwriter.train.sft import SFTOptions, run_sft
 
-    arguments = dict(locals())
-    options = SFTOptions(
-        data=data,
-        mix=mix,
-        mix_ratio=mix_ratio if mix else 0.0,
-        packing=packing,
-        **_tune_fields(arguments),
-    )
-    with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs to stdout
-        report = run_sft(options)
-    _emit(_report_fields(report))
+    mixed = mix_ratio if mix else 0.0
+    return run_sft(SFTOptions(data=data, mix=mix, mix_ratio=mixed, packing=packing, **tune))
 
 
 @app.command()
 @_guard
+@_training_command
 def dpo(
     pairs: Annotated[Path, typer.Option(help="Preference JSONL (`train dpo-pairs` output).")],
-    out: Out,
-    model: Model = "embedded",
+    tune: dict[str, Any],
     beta: Annotated[float, typer.Option(help="DPO beta (deviation from the reference).")] = 0.1,
     sft_weight: Annotated[
         float, typer.Option(min=0.0, help="Add an NLL loss on the chosen answers.")
     ] = 0.0,
-    full: Full = False,
-    lora_r: LoraR = 16,
-    max_length: MaxLength = 32768,
-    too_long: TooLong = "drop",
-    max_steps: MaxSteps = -1,
-    epochs: Epochs = 1.0,
-    lr: LearningRate = None,
-    batch_size: BatchSize = 1,
-    grad_accum: GradAccum = 1,
-    bf16: Bf16 = None,
-    gradient_checkpointing: Checkpointing = None,
-    attn_implementation: Attn = None,
-    deepspeed: DeepSpeed = None,
-    save_steps: SaveSteps = 0,
-    seed: Seed = 0,
-) -> None:
+) -> TrainReport:
     """DPO on preference pairs (LoRA: the reference is the model with the adapter off)."""
     from longwriter.train.dpo import DPOOptions, run_dpo
 
-    arguments = dict(locals())
-    options = DPOOptions(
-        pairs=pairs,
-        beta=beta,
-        sft_weight=sft_weight,
-        **_tune_fields(arguments),
-    )
-    with contextlib.redirect_stdout(sys.stderr):
-        report = run_dpo(options)
-    _emit(_report_fields(report))
+    return run_dpo(DPOOptions(pairs=pairs, beta=beta, sft_weight=sft_weight, **tune))
 
 
 @app.command("dpo-pairs")

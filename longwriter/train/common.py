@@ -1,4 +1,5 @@
-"""Pieces shared by SFT and DPO: model resolution and loading, LoRA, run settings, metrics.
+"""Pieces shared by SFT and DPO: model resolution and loading, LoRA, run settings, metrics, and
+the run itself (load, fit to length, train, save, report).
 
 torch, transformers and peft are imported inside the functions: importing this module stays cheap.
 """
@@ -11,12 +12,14 @@ import re
 import resource
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from longwriter.agent.config import home_dir
 from longwriter.errors import ConfigError
+from longwriter.train.examples import Example, Message, fit_to_length
 
 if TYPE_CHECKING:
     from peft import LoraConfig
@@ -143,8 +146,9 @@ class TuneOptions:
         if self.max_length < 16:
             raise ConfigError(f"max_length must be at least 16 tokens, got {self.max_length}")
 
-    def training_arguments(self, default_lr: float) -> dict[str, Any]:
-        """Keyword arguments for a TRL config (SFTConfig, DPOConfig)."""
+    def training_arguments(self, *, lora_lr: float, full_lr: float) -> dict[str, Any]:
+        """Keyword arguments for a TRL config (SFTConfig, DPOConfig); the learning rate defaults to
+        the method's ``lora_lr`` or ``full_lr``."""
         import torch
 
         bf16 = wants_bf16(self.bf16)
@@ -153,7 +157,8 @@ class TuneOptions:
             checkpointing = torch.cuda.is_available()
         return {
             "output_dir": str(self.out),
-            "learning_rate": self.learning_rate or default_lr,
+            "learning_rate": self.learning_rate or (full_lr if self.full else lora_lr),
+            "max_length": self.max_length,
             "num_train_epochs": self.epochs,
             "max_steps": self.max_steps,
             "per_device_train_batch_size": self.batch_size,
@@ -252,3 +257,74 @@ def finish_report(report: TrainReport) -> None:
     report.peak_rss_mb = round(peak_rss_mb(), 1)
     if torch.cuda.is_available():
         report.peak_gpu_mb = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+
+
+def trainer_inputs(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    examples: list[Example],
+    options: TuneOptions,
+    callbacks: list[TrainerCallback] | None,
+) -> dict[str, Any]:
+    """What TRL's trainers take alike: model, data, tokenizer, LoRA (or none) and callbacks."""
+    from datasets import Dataset
+
+    return {
+        "model": model,
+        "train_dataset": Dataset.from_list(examples),
+        "processing_class": tokenizer,
+        "peft_config": options.lora_config(),
+        "callbacks": callbacks,
+    }
+
+
+def save_trained(trainer: Any, tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
+    """Save the adapter (LoRA) or the full model, and the tokenizer with its chat template."""
+    trainer.save_model(str(out))
+    tokenizer.save_pretrained(str(out))
+
+
+OptionsT = TypeVar("OptionsT", bound=TuneOptions)
+
+
+def run_training(
+    method: str,
+    options: OptionsT,
+    examples: list[Example],
+    conversations: Callable[[Example], list[list[Message]]],
+    build_trainer: Callable[
+        [PreTrainedModel, PreTrainedTokenizerBase, list[Example], OptionsT, list[TrainerCallback]],
+        Any,
+    ],
+    extra: dict[str, Any],
+    callbacks: list[TrainerCallback] | None = None,
+) -> TrainReport:
+    """Load the model, fit ``examples`` to ``max_length``, train, and save the adapter (or full
+    model), tokenizer and report into ``options.out``.
+
+    ``conversations`` lists an example's full conversations (the longest must fit);
+    ``build_trainer`` makes the TRL trainer; ``extra`` joins the report's ``extra`` figures.
+    """
+    model, tokenizer = load_model_and_tokenizer(
+        options.model,
+        bf16=wants_bf16(options.bf16),
+        attn_implementation=options.attn_implementation,
+    )
+    fit = fit_to_length(examples, tokenizer, options.max_length, options.too_long, conversations)
+    report = TrainReport(
+        method=method,
+        model=options.model,
+        out_dir=str(options.out),
+        examples=len(fit.examples),
+        dropped_too_long=fit.dropped,
+        truncated=fit.truncated,
+        extra={"lora": not options.full, **extra, "longest_tokens": fit.longest},
+    )
+    trainer = build_trainer(
+        model, tokenizer, fit.examples, options, [metrics_callback(report), *(callbacks or [])]
+    )
+    trainer.train()
+    save_trained(trainer, tokenizer, options.out)
+    finish_report(report)
+    report.save()
+    return report

@@ -12,16 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from longwriter.train.common import (
-    TrainReport,
-    TuneOptions,
-    finish_report,
-    load_model_and_tokenizer,
-    metrics_callback,
-    wants_bf16,
-)
-from longwriter.train.examples import Example, Message, fit_to_length, message_list, read_examples
-from longwriter.train.sft import save_trained
+from longwriter.train.common import TrainReport, TuneOptions, run_training, trainer_inputs
+from longwriter.train.examples import Example, Message, message_list, read_examples
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase, TrainerCallback
@@ -74,53 +66,23 @@ def build_dpo_trainer(
     callbacks: list[TrainerCallback] | None = None,
 ) -> DPOTrainer:
     """A DPOTrainer, LoRA unless ``options.full`` (then a frozen copy is the reference)."""
-    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
     losses: dict[str, Any] = {}
     if options.sft_weight > 0:
         losses = {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, options.sft_weight]}
     config = DPOConfig(
-        **options.training_arguments(FULL_LR if options.full else LORA_LR),
-        max_length=options.max_length,
+        **options.training_arguments(lora_lr=LORA_LR, full_lr=FULL_LR),
         beta=options.beta,
         **losses,
     )
-    return DPOTrainer(
-        model=model,
-        args=config,
-        train_dataset=Dataset.from_list(examples),
-        processing_class=tokenizer,
-        peft_config=options.lora_config(),
-        callbacks=callbacks,
-    )
+    return DPOTrainer(args=config, **trainer_inputs(model, tokenizer, examples, options, callbacks))
 
 
 def run_dpo(options: DPOOptions, callbacks: list[TrainerCallback] | None = None) -> TrainReport:
     """Load pairs and model, train, save the adapter (or full model) and tokenizer into ``out``."""
     examples = read_examples(options.pairs, preference_example).examples
-    model, tokenizer = load_model_and_tokenizer(
-        options.model,
-        bf16=wants_bf16(options.bf16),
-        attn_implementation=options.attn_implementation,
+    extra = {"beta": options.beta}
+    return run_training(
+        "dpo", options, examples, dpo_conversations, build_dpo_trainer, extra, callbacks
     )
-    fit = fit_to_length(
-        examples, tokenizer, options.max_length, options.too_long, dpo_conversations
-    )
-    report = TrainReport(
-        method="dpo",
-        model=options.model,
-        out_dir=str(options.out),
-        examples=len(fit.examples),
-        dropped_too_long=fit.dropped,
-        truncated=fit.truncated,
-        extra={"lora": not options.full, "beta": options.beta, "longest_tokens": fit.longest},
-    )
-    trainer = build_dpo_trainer(
-        model, tokenizer, fit.examples, options, [metrics_callback(report), *(callbacks or [])]
-    )
-    trainer.train()
-    save_trained(trainer, tokenizer, options.out)
-    finish_report(report)
-    report.save()
-    return report

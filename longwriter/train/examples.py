@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from longwriter.data.build import read_rows
 from longwriter.errors import ConfigError
-from longwriter.jsonl import read_jsonl
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -74,19 +74,16 @@ def read_examples(path: Path, convert: Callable[[dict[str, Any]], Example]) -> L
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"training data not found: {path}")
-    with path.open("rb") as fh:
-        nonblank = sum(1 for raw in fh if raw.strip())
+    rows, bad_lines = read_rows(path)
     loaded = LoadedRows([])
-    parsed = 0
-    for lineno, row in read_jsonl(path, skip_bad=True):
-        parsed += 1
+    for lineno, row in rows:
         try:
             loaded.examples.append(convert(row))
         except ValueError as exc:
             log.warning("%s:%d: %s, skipped", path, lineno, exc)
             loaded.skipped.append((lineno, str(exc)))
-    if nonblank > parsed:
-        log.warning("%s: %d lines are not JSON objects, skipped", path, nonblank - parsed)
+    if bad_lines:
+        log.warning("%s: %d lines are not JSON objects, skipped", path, bad_lines)
     if not loaded.examples:
         raise ConfigError(
             f"{path}: no usable training example ({len(loaded.skipped)} invalid rows)"

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from longwriter.batch import BatchEvent, BatchSummary, run_resumable
-from longwriter.data.build import Instruction, write_rows_atomically
+from longwriter.batch import BatchEvent, BatchSummary
+from longwriter.data.build import Instruction, run_and_split, write_rows_atomically
 from longwriter.data.filters import strip_step_labels
 from longwriter.jsonl import read_jsonl
 
@@ -172,15 +172,11 @@ async def build_pairs(
         }
 
     samples_path = pair_paths(out_path)
-    try:
-        summary = await run_resumable(
-            instructions,
-            key=lambda item: item.key,
-            work=work,
-            out_path=samples_path,
-            concurrency=concurrency,
-            progress=progress,
-        )
-    finally:
-        counts = split_samples(samples_path, out_path, margin)
-    return summary, counts
+    return await run_and_split(
+        instructions,
+        work,
+        samples_path,
+        lambda: split_samples(samples_path, out_path, margin),
+        concurrency=concurrency,
+        progress=progress,
+    )

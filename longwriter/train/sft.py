@@ -20,20 +20,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from longwriter.train.common import (
-    TrainReport,
-    TuneOptions,
-    finish_report,
-    load_model_and_tokenizer,
-    metrics_callback,
-    wants_bf16,
-)
+from longwriter.train.common import TrainReport, TuneOptions, run_training, trainer_inputs
 from longwriter.train.examples import (
     Example,
     chat_example,
-    fit_to_length,
     mix_examples,
     read_examples,
     sft_conversations,
@@ -79,59 +71,23 @@ def build_sft_trainer(
     callbacks: list[TrainerCallback] | None = None,
 ) -> SFTTrainer:
     """An SFTTrainer for prompt-completion chat examples, LoRA unless ``options.full``."""
-    from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     config = SFTConfig(
-        **options.training_arguments(FULL_LR if options.full else LORA_LR),
-        max_length=options.max_length,
+        **options.training_arguments(lora_lr=LORA_LR, full_lr=FULL_LR),
         packing=options.packing,
         loss_type=options.loss_type,
         completion_only_loss=True,
         average_tokens_across_devices=True,
         dataset_num_proc=None,
     )
-    return SFTTrainer(
-        model=model,
-        args=config,
-        train_dataset=Dataset.from_list(examples),
-        processing_class=tokenizer,
-        peft_config=options.lora_config(),
-        callbacks=callbacks,
-    )
+    return SFTTrainer(args=config, **trainer_inputs(model, tokenizer, examples, options, callbacks))
 
 
 def run_sft(options: SFTOptions, callbacks: list[TrainerCallback] | None = None) -> TrainReport:
     """Load data and model, train, save the adapter (or full model) and tokenizer into ``out``."""
     examples = load_sft_examples(options)
-    model, tokenizer = load_model_and_tokenizer(
-        options.model,
-        bf16=wants_bf16(options.bf16),
-        attn_implementation=options.attn_implementation,
+    extra = {"packing": options.packing}
+    return run_training(
+        "sft", options, examples, sft_conversations, build_sft_trainer, extra, callbacks
     )
-    fit = fit_to_length(
-        examples, tokenizer, options.max_length, options.too_long, sft_conversations
-    )
-    report = TrainReport(
-        method="sft",
-        model=options.model,
-        out_dir=str(options.out),
-        examples=len(fit.examples),
-        dropped_too_long=fit.dropped,
-        truncated=fit.truncated,
-        extra={"lora": not options.full, "packing": options.packing, "longest_tokens": fit.longest},
-    )
-    trainer = build_sft_trainer(
-        model, tokenizer, fit.examples, options, [metrics_callback(report), *(callbacks or [])]
-    )
-    trainer.train()
-    save_trained(trainer, tokenizer, options.out)
-    finish_report(report)
-    report.save()
-    return report
-
-
-def save_trained(trainer: Any, tokenizer: PreTrainedTokenizerBase, out: Path) -> None:
-    """Save the adapter (LoRA) or the full model, and the tokenizer with its chat template."""
-    trainer.save_model(str(out))
-    tokenizer.save_pretrained(str(out))

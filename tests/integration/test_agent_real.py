@@ -68,8 +68,10 @@ def test_unreachable_url_is_a_clear_error() -> None:
     from longwriter import BackendError
     from longwriter.llm.local_server import free_port
 
-    ctx = WriterContext(base_url=f"http://127.0.0.1:{free_port()}/v1", model="x", memory=":memory:")
-    with pytest.raises(BackendError, match="cannot reach"):
+    ctx = WriterContext(
+        base_url=f"http://127.0.0.1:{free_port()}/v1", model="x", memory=":memory:", connect_wait=2
+    )
+    with pytest.raises(BackendError, match=r"cannot reach .* after 2 s"):
         write_document("Write a 300-word note.", context=ctx)
 
 

@@ -35,6 +35,7 @@ def test_agent_writes_through_vllm_with_prefix_cache_hits(
         embedding="hash",
         section_words=150,
         max_revisions=1,
+        extra_body={"repetition_penalty": 1.1},  # SmolLM2 loops without it (rep4 0.65-0.88)
     )
     result = write_document("Write a 600-word article about the history of tea.", context=ctx)
     hits1, queries1 = totals()

@@ -10,7 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 from longwriter.eval.cli import app
-from longwriter.eval.length import bucket_of, score_prediction, summarize_length
+from longwriter.eval.length import (
+    bucket_of,
+    plot_points,
+    score_prediction,
+    score_rows,
+    summarize_length,
+)
 from longwriter.eval.rows import EvalInputError, load_predictions, load_tasks, parse_prediction
 
 runner = CliRunner()
@@ -211,3 +217,83 @@ def test_length_command_reports_bad_lines_and_can_skip_them(tmp_path: Path) -> N
     assert _last_json(result.stdout)["n"] == 1
     missing = runner.invoke(app, ["length", "--pred", str(tmp_path / "nope.jsonl")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def test_required_rows_without_a_prediction_score_zero() -> None:
+    tasks = [
+        parse_prediction({**_pred(100, ""), "key": "a"}).task,
+        parse_prediction({**_pred(400, ""), "key": "b"}).task,
+    ]
+    preds = [
+        parse_prediction({**_pred(999, "w " * 200), "key": "b"}),  # scored against the task: 400
+        parse_prediction({**_pred(100, "w " * 100), "key": "other"}),  # not required: left out
+    ]
+    rows = score_rows(preds, tasks)
+    assert [(r.key, r.required, r.produced, r.score, r.missing) for r in rows] == [
+        ("a", 100, 0, 0.0, True),
+        ("b", 400, 200, 50.0, False),  # 1 - (400/200 - 1)/2
+    ]
+    assert plot_points(rows) == [(400, 200)]
+    assert [r.key for r in score_rows(preds)] == ["b", "other"]  # no tasks: every prediction
+    summary = summarize_length(rows)
+    assert (summary["n"], summary["S_l"], summary["missing"], summary["empty_responses"]) == (
+        2,
+        25.0,
+        1,
+        0,
+    )
+    assert (summary["mean_required"], summary["mean_produced"]) == (250.0, 200.0)
+
+
+def _length_files(tmp_path: Path) -> tuple[Path, Path]:
+    """Four required rows: one over-long, one short, one empty, one with no prediction (failed)."""
+    lengths = {1: 100, 2: 400, 3: 1000, 4: 3000}
+    dataset = _write(
+        tmp_path / "data.jsonl",
+        [json.dumps({"idx": i, "prompt": f"Task {i}.", "length": n}) for i, n in lengths.items()],
+    )
+    responses = {1: "w " * 150, 2: "w " * 200, 3: ""}
+    rows = [
+        {"idx": i, "prompt": f"Task {i}.", "length": lengths[i], "response": r}
+        for i, r in responses.items()
+    ]
+    rows.append({"idx": 9, "prompt": "Not in the dataset.", "length": 100, "response": "w " * 100})
+    pred = _write(tmp_path / "preds.jsonl", [json.dumps(r) for r in rows])
+    return dataset, pred
+
+
+def test_length_command_scores_missing_dataset_rows_as_zero(tmp_path: Path) -> None:
+    dataset, pred = _length_files(tmp_path)
+    plot = tmp_path / "len.png"
+    args = ["length", "--pred", str(pred), "--dataset", str(dataset), "--plot", str(plot)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = _last_json(result.stdout)
+    # 150/100 words: 100 * (1 - 0.5/3) = 83.33; 200/400: 50; empty: 0; missing: 0. Row 9 is ignored.
+    assert summary["S_l"] == 33.33
+    assert (summary["n"], summary["missing"], summary["empty_responses"]) == (4, 1, 1)
+    assert summary["buckets"] == {
+        "[0,500)": {"n": 2, "S_l": 66.67},
+        "[500,2k)": {"n": 1, "S_l": 0.0},
+        "[2k,4k)": {"n": 1, "S_l": 0.0},
+        "[4k,20k]": {"n": 0, "S_l": None},
+    }
+    assert (summary["mean_required"], summary["mean_produced"]) == (1125.0, 116.67)
+    assert plot.stat().st_size > 1000
+    # Without the dataset only the prediction rows count: (83.33 + 50 + 0 + 100) / 4.
+    alone = _last_json(runner.invoke(app, ["length", "--pred", str(pred)]).stdout)
+    assert (alone["S_l"], alone["n"], alone["missing"]) == (58.33, 4, 0)
+    # --limit takes the dataset's first rows, as `eval run --limit` does.
+    first = _last_json(runner.invoke(app, [*args[:5], "--limit", "2"]).stdout)
+    assert (first["S_l"], first["n"], first["missing"]) == (66.67, 2, 0)
+
+
+def test_length_command_with_no_prediction_yet_scores_zero(tmp_path: Path) -> None:
+    dataset, _ = _length_files(tmp_path)
+    empty = _write(tmp_path / "none.jsonl", [""])
+    result = runner.invoke(app, ["length", "--pred", str(empty), "--dataset", str(dataset)])
+    assert result.exit_code == 0, result.output
+    summary = _last_json(result.stdout)
+    assert (summary["S_l"], summary["missing"], summary["mean_produced"]) == (0.0, 4, None)
+    bare = runner.invoke(app, ["length", "--pred", str(empty)])
+    assert bare.exit_code == 2 and "no usable rows" in bare.output

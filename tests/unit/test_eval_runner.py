@@ -184,3 +184,34 @@ def test_agent_option_values_parse_as_json_or_text() -> None:
 
     parsed = _agent_options(["max_revisions=0", "embedding=hash", 'extra_body={"top_k": 5}'])
     assert parsed == {"max_revisions": 0, "embedding": "hash", "extra_body": {"top_k": 5}}
+
+
+def test_failed_rows_score_zero_until_a_rerun_retries_them(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_chat: tuple[list[dict[str, Any]], set[str]],
+) -> None:
+    import longwriter.eval.cli as cli
+
+    _calls, fail = fake_chat
+    monkeypatch.setattr(cli, "resolve_endpoint", lambda base_url, model, api_key: ENDPOINT)
+    monkeypatch.setattr(cli, "check_endpoint", lambda endpoint: 8192)
+    dataset, out = _dataset(tmp_path), tmp_path / "preds.jsonl"
+    args = ["run", "--dataset", str(dataset), "--out", str(out), "--mode", "direct"]
+    fail.add("Write 100 words on tea.")
+    first = json.loads(CliRunner().invoke(app, args).stdout.strip().splitlines()[-1])
+    # 120 words: tea (100) fails and scores 0 instead of 93.33, rivers (400) 0, 300 words 25.
+    assert (first["done"], first["failed"], first["missing"]) == (2, 1, 1)
+    assert first["S_l"] == 8.33  # (0 + 0 + 25) / 3, not (0 + 25) / 2 over the rows that worked
+    assert first["buckets"]["[0,500)"] == {"n": 3, "S_l": 8.33}
+    assert sorted(r["key"] for _, r in read_jsonl(out)) == ["2", "3"]  # the failure is not kept
+    length = ["length", "--pred", str(out), "--dataset", str(dataset)]
+    scored = json.loads(CliRunner().invoke(app, length).stdout.strip().splitlines()[-1])
+    assert (scored["S_l"], scored["missing"]) == (8.33, 1)
+
+    fail.clear()
+    again = json.loads(CliRunner().invoke(app, args).stdout.strip().splitlines()[-1])
+    assert (again["done"], again["skipped"], again["failed"], again["missing"]) == (1, 2, 0, 0)
+    assert again["S_l"] == 39.44  # (93.33 + 0 + 25) / 3
+    scored = json.loads(CliRunner().invoke(app, length).stdout.strip().splitlines()[-1])
+    assert (scored["S_l"], scored["missing"]) == (39.44, 0)

@@ -57,7 +57,7 @@ def test_underwriting_model_triggers_expansion() -> None:
         thread_id=tid(),
     )
     assert any(e["event"] == "revise" and e["action"] == "expand" for e in events)
-    assert any("Continue it exactly where it stops" in c for c in fake.calls)
+    assert any("more words that add new facts" in c for c in fake.calls)
     assert result.report["length_score"] > 80
 
 
@@ -212,3 +212,21 @@ def test_section_that_only_repeats_earlier_text_is_dropped() -> None:
     assert [s["verdict"] for s in result.report["sections"]][1] == "dropped"
     assert result.report["duplicated_lines"] == 0
     assert "## B" not in result.text and result.text.count(first.split(".")[0]) == 1
+
+
+def test_split_chapters_get_an_aspect_per_part_and_one_heading() -> None:
+    plan_reply = (
+        "Title: Bees\n"
+        "Paragraph 1 - Main Point: Hives: choosing and placing a hive - Word Count: 1500 words"
+    )
+    fake = ScriptedWriter(plan_reply=plan_reply)
+    result = write_document(
+        "Write a 1500-word guide to keeping bees.",
+        context=ctx(section_words=500),
+        chat_model=fake,
+        thread_id=tid(),
+    )
+    points = [s["main_point"] for s in result.plan]
+    assert len(points) == 3 and len(set(points)) == 3  # distinct aspects, not the point three times
+    assert all(p.startswith("Aspect ") for p in points)
+    assert result.text.count("## Hives") == 1 and "(1/3)" not in result.text

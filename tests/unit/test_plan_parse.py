@@ -115,8 +115,8 @@ def test_repair_splits_and_merges() -> None:
 def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
     sections, body = fit_plan("A Title", _plan(0), 2000, min_words=150, max_words=1000, wanted=5)
     assert len(sections) == 5
-    heading = 2 + sum(len(s["title"].replace("(", " ").replace("/", " ").split()) for s in sections)
-    assert body == 2000 - heading
+    assert [s["title"] for s in sections] == [f"S0 ({k}/5)" for k in range(1, 6)]
+    assert body == 2000 - 3  # "A Title" and the parts' shared heading "S0", written once
     assert sum(s["words"] for s in sections) == body
 
 
@@ -144,3 +144,14 @@ def test_repeated_headings_are_numbered() -> None:
         "Intro",
         "Intro (2)",
     ]
+
+
+def test_parse_aspects_strips_bullets_and_skips_repeats_and_lead_ins() -> None:
+    from longwriter.nodes.plan_parse import parse_aspects
+
+    reply = (
+        "Here are the aspects:\n1. Choosing a hive\n- choosing a hive\n\n"
+        "2) Where to place it\n• Feeding in winter\n**Extra line**"
+    )
+    assert parse_aspects(reply, 3) == ["Choosing a hive", "Where to place it", "Feeding in winter"]
+    assert parse_aspects("一、选择蜂箱\n二、放置位置", 5) == ["选择蜂箱", "放置位置"]

@@ -1,0 +1,128 @@
+"""Helpers shared by the benchmark scripts: instructions, server options, warm-up, report rows, metrics.
+
+The scripts run as files (``python benchmarks/bench_x.py``), so this module is imported as ``_common``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from longwriter import WriterContext
+from longwriter.agent.models import Models
+from longwriter.llm import Endpoint
+from longwriter.llm.embeddings import get_embedder
+
+# The first four are bench_agent.py's instructions; the rest give concurrent runs distinct subjects.
+TOPICS = [
+    "Write a {n}-word history of the printing press and how it changed Europe.",
+    "Write a {n}-word guide to keeping bees for beginners.",
+    "Write a {n}-word essay on how cities adapt to rising sea levels.",
+    "Write a {n}-word article explaining how vaccines train the immune system.",
+    "Write a {n}-word history of the bicycle from the draisine to carbon frames.",
+    "Write a {n}-word guide to growing vegetables on a small balcony.",
+    "Write a {n}-word essay on why some ancient languages survived and others vanished.",
+    "Write a {n}-word article explaining how tides are caused by the Moon and the Sun.",
+    "Write a {n}-word history of lighthouses and the people who kept them.",
+    "Write a {n}-word guide to planning a long-distance hiking trip.",
+    "Write a {n}-word essay on how public libraries changed in the twentieth century.",
+    "Write a {n}-word article explaining how batteries store and release energy.",
+    "Write a {n}-word history of the spice trade between Asia and Europe.",
+    "Write a {n}-word guide to baking bread with a sourdough starter.",
+    "Write a {n}-word essay on how railways reshaped time and travel.",
+    "Write a {n}-word article explaining how the human eye perceives colour.",
+]
+
+
+def instruction(i: int, words: int) -> str:
+    """The ``i``-th benchmark instruction (cycling through ``TOPICS``) asking for ``words`` words."""
+    return TOPICS[i % len(TOPICS)].format(n=words)
+
+
+def log(message: str) -> None:
+    """Progress on stderr (stdout carries only the JSON figures)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def print_progress(event: dict[str, Any]) -> None:
+    """An ``on_event`` callback for ``write_document``: the plan and each accepted section, on stderr."""
+    if event.get("event") == "plan":
+        log(f"plan: {event['sections']} sections, {event['target_words']} words")
+    elif event.get("event") == "accepted":
+        log(
+            f"section {event['index'] + 1}/{event['total']}: {event['words']} words "
+            f"({event['verdict']}), document {event['document_words']}/{event['target_words']}"
+        )
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures were measured: CPU count and load average (the machine may be shared)."""
+    return {"cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def add_server_args(parser: argparse.ArgumentParser, *, embedding: bool = True) -> None:
+    """``--base-url``, ``--model`` and (unless ``embedding`` is false) ``--embedding``."""
+    parser.add_argument("--base-url", help="OpenAI-compatible URL (default: embedded llama.cpp)")
+    parser.add_argument("--model", help="served model name (default: the first one listed)")
+    parser.add_argument(
+        "--extra-body",
+        type=json.loads,
+        default={},
+        help="JSON sampling extras, e.g. '{\"repetition_penalty\": 1.1}' (SmolLM2 on vLLM needs it)",
+    )
+    if embedding:
+        parser.add_argument(
+            "--embedding", default="minilm", help="minilm (default), hash or openai"
+        )
+
+
+def writer_context(args: argparse.Namespace, **overrides: Any) -> WriterContext:
+    """The benchmark context: the server from the options, a fresh in-process Chroma memory."""
+    settings: dict[str, Any] = {
+        "base_url": args.base_url,
+        "model": args.model,
+        "memory": ":memory:",
+        "embedding": getattr(args, "embedding", "minilm"),
+        "extra_body": getattr(args, "extra_body", {}),
+    }
+    return WriterContext(**{**settings, **overrides})
+
+
+def warm_up(ctx: WriterContext, *, embedder: bool = True) -> Endpoint:
+    """Start or probe the server and (if ``embedder``) load the embedder, so that timed runs exclude
+    one-off start-up. Goes through the agent's own cached lookups, so a run that follows reuses
+    exactly this endpoint."""
+    models = Models(ctx)
+    endpoint = models.endpoint()
+    models.window()
+    if embedder:
+        get_embedder(ctx.embedding, ctx.embedding_base_url, ctx.embedding_model).embed(["warm-up"])
+    return endpoint
+
+
+def document_row(report: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """The per-document figures of a finished run's report."""
+    return {
+        "target": report["target_words"],
+        "words": report["words"],
+        "S_l": report["length_score"],
+        "rep4": report["rep4"],
+        "duplicated_lines": report["duplicated_lines"],
+        "sections": len(report["sections"]),
+        "calls": report["calls"],
+        "completion_tokens": report["completion_tokens"],
+        "seconds": round(seconds, 1),
+    }
+
+
+def metric_total(metrics_text: str, name: str) -> float | None:
+    """Sum of all samples of a Prometheus counter over its label sets; None when it is absent."""
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics_text.splitlines()
+        if line.startswith((name + "{", name + " "))
+    ]
+    return sum(values) if values else None

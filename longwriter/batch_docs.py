@@ -1,0 +1,140 @@
+"""Many documents from a JSONL file (``longwriter write --batch``), resumably, into one folder.
+
+Each line is ``{"prompt": ..., "length": words?, "id": name?}``. Document ``id`` goes to
+``DIR/<id>.md`` and ``DIR/<id>.report.json``; every finished document is appended to
+``DIR/results.jsonl`` (see :func:`longwriter.batch.run_resumable`), so a rerun skips it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext
+from longwriter.api import Event, awrite_document
+from longwriter.batch import BatchEvent, BatchSummary, run_resumable
+from longwriter.data.build import prompt_key
+from longwriter.errors import ConfigError
+from longwriter.jsonl import JsonlError, read_jsonl
+
+RESULTS = "results.jsonl"
+SUMMARY_FIELDS = ("target_words", "words", "length_score", "rep4", "seconds")
+"""Report fields repeated in a document's summary line."""
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One document to write; ``length`` None = read the target from the prompt."""
+
+    id: str
+    prompt: str
+    length: int | None
+
+
+def _item(row: dict[str, Any]) -> BatchItem:
+    prompt = row.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ValueError("'prompt' must be a non-empty string")
+    length = row.get("length")
+    if length is not None and (
+        isinstance(length, bool)
+        or not isinstance(length, int)
+        or not 0 < length <= MAX_TARGET_WORDS
+    ):
+        raise ValueError(
+            f"'length' must be a word count from 1 to {MAX_TARGET_WORDS}, got {length!r}"
+        )
+    name = row.get("id")
+    if name is None:
+        name = f"doc-{prompt_key(prompt)[:12]}"
+    elif isinstance(name, bool) or not isinstance(name, str | int) or not _ID.fullmatch(str(name)):
+        raise ValueError(
+            f"'id' must be a file name of letters, digits, '.', '_' or '-', got {name!r}"
+        )
+    return BatchItem(str(name), prompt.strip(), length)
+
+
+def read_batch(path: Path) -> list[BatchItem]:
+    """The documents listed in ``path``; a bad line is a ConfigError naming ``file:line``.
+
+    A row without ``id`` is named by a hash of its prompt, which is stable across reruns.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"batch file not found: {path}")
+    items: list[BatchItem] = []
+    first_line: dict[str, int] = {}
+    try:
+        for lineno, row in read_jsonl(path):
+            try:
+                item = _item(row)
+            except ValueError as exc:
+                raise ConfigError(f"{path}:{lineno}: {exc}") from None
+            if item.id in first_line:
+                raise ConfigError(
+                    f"{path}:{lineno}: id {item.id!r} is already used on line "
+                    f"{first_line[item.id]} (rows without 'id' are named by their prompt)"
+                )
+            first_line[item.id] = lineno
+            items.append(item)
+    except JsonlError as exc:
+        raise ConfigError(str(exc)) from None
+    if not items:
+        raise ConfigError(f"{path}: no documents (one JSON object with a 'prompt' per line)")
+    return items
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (via a temporary file), creating parent folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+async def write_batch(
+    items: list[BatchItem],
+    out_dir: Path,
+    *,
+    context: WriterContext | None = None,
+    concurrency: int = 1,
+    chat_model: BaseChatModel | None = None,
+    progress: Callable[[BatchEvent], None] | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> BatchSummary:
+    """Write every document not yet in ``out_dir/results.jsonl``, ``concurrency`` at a time.
+
+    ``progress`` gets the batch events, ``on_event`` every document's graph events. A failed
+    document is counted in the summary and retried by the next run.
+    """
+    out_dir = Path(out_dir)
+
+    async def work(item: BatchItem) -> dict[str, Any]:
+        result = await awrite_document(
+            item.prompt,
+            context=context,
+            target_words=item.length,
+            chat_model=chat_model,
+            on_event=on_event,
+        )
+        text_path, report_path = out_dir / f"{item.id}.md", out_dir / f"{item.id}.report.json"
+        save_text(text_path, result.text)
+        save_text(report_path, json.dumps(result.report, ensure_ascii=False, indent=2))
+        fields = {k: result.report.get(k) for k in SUMMARY_FIELDS}
+        return fields | {"output": str(text_path), "report": str(report_path)}
+
+    return await run_resumable(
+        items,
+        key=lambda item: item.id,
+        work=work,
+        out_path=out_dir / RESULTS,
+        concurrency=concurrency,
+        progress=progress,
+    )

@@ -1,0 +1,140 @@
+"""Meta-talk removal, plan tidying and near-repeat removal: what small models leak into sections."""
+
+from __future__ import annotations
+
+import pytest
+
+from longwriter.nodes.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
+from longwriter.nodes.planner import tidy_plan
+from longwriter.text.meta import is_meta
+
+TOPIC = "Write a 1200-word history of the printing press and how it changed Europe."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "meta"),
+    [
+        ("Here is the section written in English:", True),
+        ("Sure! Here's the continuation of your text:", True),
+        ("This is a 1200-word history of the printing press.", True),
+        ("The previous attempt had these problems and was empty.", True),
+        ("You will not repeat sentences already written.", True),
+        ("In this essay I will explore how it changed Europe.", True),
+        ("I am glad you found the document informative.", True),
+        ("The first sentence is a historical fact.", True),
+        ("Section 3 of the second part covers trade.", True),
+        ("Gutenberg made it possible to print the written word on pages quickly.", False),
+        ("You should keep your hive near water.", False),
+        ("Printing spread to Venice, Paris and London by 1500.", False),
+        ("We know that literacy rose sharply after 1500.", False),
+    ],
+)
+def test_english_meta_sentences(sentence: str, meta: bool) -> None:
+    assert is_meta(sentence, "en", TOPIC) is meta
+
+
+def test_topic_words_are_not_held_against_the_text() -> None:
+    sentence = "You should plan every paragraph of your essay before you write it."
+    assert is_meta(sentence, "en", "Write a history of bees")
+    assert not is_meta(sentence, "en", "Write a guide to essay writing: plan, paragraph, write")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "meta"),
+    [
+        ("以下是第二部分的内容：", True),
+        ("这一部分约500字。", True),
+        ("上一次的回答太短了。", True),
+        ("我会在下一个段落里重复写作要点。", True),
+        ("我们可以看到，印刷术改变了欧洲。", False),
+        ("古登堡在美因茨发明了活字印刷机。", False),
+    ],
+)
+def test_chinese_meta_sentences(sentence: str, meta: bool) -> None:
+    assert is_meta(sentence, "zh", "写一篇关于印刷术历史的文章") is meta
+
+
+def test_languages_without_a_vocabulary_keep_everything() -> None:
+    assert not is_meta("Voici la section demandée, 500 words :", "fr")
+
+
+def test_clean_draft_drops_meta_but_keeps_the_prose() -> None:
+    raw = (
+        "Here is the section you asked for:\n"
+        "Gutenberg built his press in Mainz around 1440. It used movable metal type.\n\n"
+        "You will not repeat sentences already written. Printing spread quickly."
+    )
+    out = clean_draft(raw, "The Invention", False, language="en", topic=TOPIC)
+    assert out == (
+        "Gutenberg built his press in Mainz around 1440. It used movable metal type.\n\n"
+        "Printing spread quickly."
+    )
+
+
+def test_plan_lines_echoed_into_a_section_are_dropped() -> None:
+    text = (
+        "1. The Invention: how Gutenberg built the press\n"
+        "(2/3)\n"
+        "The Invention of printing changed everything.\n"
+        "Legacy: a word many use."
+    )
+    assert drop_plan_lines(text, ["The Invention", "Spread"]) == (
+        "The Invention of printing changed everything.\nLegacy: a word many use."
+    )
+
+
+def test_near_repeats_of_earlier_sentences_are_dropped() -> None:
+    earlier = sentence_keys(
+        "The printing press brought many benefits to society including education and trade."
+    )
+    text = (
+        "The printing press brought many benefits to society including literacy and trade. "
+        "Venice became a centre of book printing by 1500."
+    )
+    assert drop_repeats(text, set(), 1.0, earlier) == (
+        "Venice became a centre of book printing by 1500."
+    )
+
+
+def test_sentences_with_a_few_shared_phrases_are_kept() -> None:
+    earlier = sentence_keys("The invention of the printing press changed how Europe read books.")
+    text = "After the invention of the printing press, paper mills multiplied across France."
+    assert drop_repeats(text, set(), 1.0, earlier) == text
+
+
+def test_tidy_plan_removes_copied_lengths_and_numbering() -> None:
+    title, sections = tidy_plan(
+        "A 1200-word History of the Printing Press",
+        [
+            {
+                "title": "Section 1: The Historical Context",
+                "main_point": "Before 1440",
+                "words": 300,
+            },
+            {"title": "第二部分：影响", "main_point": "写一篇5000字的文章", "words": 300},
+            {"title": "Legacy", "main_point": "Section 230 of the act", "words": 300},
+        ],
+    )
+    assert title == "History of the Printing Press"
+    assert [s["title"] for s in sections] == ["The Historical Context", "影响", "Legacy"]
+    assert [s["main_point"] for s in sections] == [
+        "Before 1440",
+        "写一篇的文章",
+        "Section 230 of the act",
+    ]
+
+
+def test_later_parts_of_a_split_section_ask_for_new_aspects() -> None:
+    from longwriter.nodes.prompting import step_message
+
+    plan = [
+        {"title": "Spread (1/2)", "main_point": "Print shops spread", "words": 300},
+        {"title": "Spread (2/2)", "main_point": "Print shops spread", "words": 300},
+        {"title": "Legacy", "main_point": "What remained", "words": 300},
+    ]
+    state = {"language": "en", "sections_plan": plan}
+    first = step_message(state, 0, 300)  # type: ignore[arg-type]
+    second = step_message(state, 1, 300)  # type: ignore[arg-type]
+    assert "part 2 of 2" in second and "earlier parts did not" in second
+    assert "(2/2)" not in second and "Spread" in second
+    assert "part 1" not in first and "earlier parts" not in first

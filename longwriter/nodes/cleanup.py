@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from longwriter.nodes.plan_parse import PART_SUFFIX
+from longwriter.nodes.plan_parse import LIST_BULLET, PART_SUFFIX
 from longwriter.text import (
     count_words,
     ngram_overlap,
@@ -19,7 +19,6 @@ from longwriter.text.meta import is_meta
 _TRAILING_COUNT = re.compile(
     r"\s*[(（]?\s*(?:word\s*count\s*[:：]?\s*)?\d[\d,]*\s*(?:words?|字)\s*[)）]?\s*$", re.IGNORECASE
 )
-_LIST_NUMBER = re.compile(r"^\s*(?:[-*•]|\d+[.)])?\s*")
 LEAK_MARKERS = re.compile(
     r"<think>|</think>|^\s*(?:paragraph|section)\s*\d+\s*[-–—:]|word\s*count\s*:|字数要求",
     re.IGNORECASE | re.MULTILINE,
@@ -57,7 +56,7 @@ def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
         line
         for line in text.split("\n")
         if not PART_SUFFIX.fullmatch(line)
-        and (":" not in line or _norm(_LIST_NUMBER.sub("", line).split(":", 1)[0]) not in keys)
+        and (":" not in line or _norm(LIST_BULLET.sub("", line).split(":", 1)[0]) not in keys)
     ]
     return "\n".join(kept)
 

@@ -181,9 +181,10 @@ def part_of(title: str) -> tuple[str, int, int] | None:
     return title[: match.start()], int(match.group(1)), int(match.group(2))
 
 
-_BULLET = re.compile(
+LIST_BULLET = re.compile(
     r"^\s*(?:[-*•]|\(?\d+[.)、]|[a-z][.)]|[一二三四五六七八九十]+[、.．])\s*", re.IGNORECASE
 )
+"""A list bullet or number at the start of a line ("- ", "2) ", "b. ", "三、")."""
 
 
 def parse_aspects(text: str, limit: int) -> list[str]:
@@ -191,7 +192,7 @@ def parse_aspects(text: str, limit: int) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for line in text.splitlines():
-        item = _BULLET.sub("", line).strip().strip("*_\"'“”")
+        item = LIST_BULLET.sub("", line).strip().strip("*_\"'“”")
         key = re.sub(r"\W+", " ", item.lower()).strip()
         if not key or key in seen or count_words(item) > 40 or item.endswith((":", "：")):
             continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from longwriter.text.words import tokenize
 
@@ -59,6 +60,12 @@ _ZH = _Vocabulary(
 _VOCABULARIES = {"en": _EN, "zh": _ZH}
 
 
+@lru_cache(maxsize=64)
+def _tokens(topic: str) -> frozenset[str]:
+    """The topic's tokens (one topic serves every sentence of a section)."""
+    return frozenset(tokenize(topic))
+
+
 def is_meta(sentence: str, language: str, topic: str = "") -> bool:
     """Whether ``sentence`` talks about the writing task rather than the subject (``topic``: the
     instruction and section plan, whose own words are not held against the text)."""
@@ -70,7 +77,7 @@ def is_meta(sentence: str, language: str, topic: str = "") -> bool:
         return True
     if not vocab.person.search(text):
         return False
-    topic_tokens = set(tokenize(topic))
+    topic_tokens = _tokens(topic)
     stems = {
         m.group(1).lower()
         for m in vocab.process.finditer(text)

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 
 from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext, home_dir
+from longwriter.cli_support import parse_extra_body
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
@@ -130,17 +131,6 @@ def make_context(
         language=language,
         **extra,
     )
-
-
-def parse_extra_body(value: str) -> dict[str, Any]:
-    """``--extra-body`` as a dict; a clear error for anything but a JSON object."""
-    try:
-        body = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--extra-body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ConfigError(f"--extra-body must be a JSON object, got {value!r}")
-    return body
 
 
 def parse_endpoints(values: Sequence[str]) -> dict[str, dict[str, str]]:

@@ -1,17 +1,18 @@
-"""Plumbing shared by the sub-command groups: stderr logging and one-line error handling."""
+"""Plumbing shared by the sub-command groups: stderr logging, one-line error handling, option parsing."""
 
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from longwriter.errors import LongWriterError
+from longwriter.errors import ConfigError, LongWriterError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -54,3 +55,14 @@ def guarded(
         return wrapper
 
     return decorate
+
+
+def parse_extra_body(value: str) -> dict[str, Any]:
+    """``--extra-body`` as a dict; a clear error for anything but a JSON object."""
+    try:
+        body = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--extra-body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ConfigError(f"--extra-body must be a JSON object, got {value!r}")
+    return body

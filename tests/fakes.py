@@ -62,6 +62,7 @@ class ScriptedWriter(BaseChatModel):
     ratio: float = 1.0
     plan_reply: str | None = None
     calls: list[str] = Field(default_factory=list)
+    exchanges: list[tuple[list[BaseMessage], str]] = Field(default_factory=list)  # request, reply
     section_replies: list[str] = Field(default_factory=list)
     counter: int = 0
 
@@ -88,8 +89,9 @@ class ScriptedWriter(BaseChatModel):
         elif self.section_replies:
             text = self.section_replies.pop(0)
         else:
-            asked = int(re.search(r"about (\d+)", prompt).group(1))  # type: ignore[union-attr]
+            asked = int(re.findall(r"about (\d+)", prompt)[-1])  # the step's, not the task's
             text = self._prose(int(asked * self.ratio))
+        self.exchanges.append((list(messages), text))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
 
     def _plan(self, prompt: str) -> str:

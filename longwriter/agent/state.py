@@ -33,10 +33,18 @@ class PlannedSection(TypedDict):
     words: int
 
 
+class Turn(TypedDict):
+    """One exchange of the conversation that produced a draft, replayed in later prompts."""
+
+    prompt: str  # the user message exactly as sent
+    said: str  # the reply as generated when only its ends were cleaned (prefix-cache hits), else clean
+
+
 class Draft(TypedDict):
     """One attempt at the current section."""
 
     text: str
+    turns: list[Turn]  # the exchanges that produced ``text``
     words: int
     finish_reason: str | None
     action: str  # how it was produced: write, expand, rewrite, dedupe, ...
@@ -65,7 +73,7 @@ class SectionResult(TypedDict):
     verdict: str  # "accepted" or "kept-best"
     reasons: list[str]
     summary: str
-    prompt: str  # the step message that produced it (replayed verbatim for prefix caching)
+    turns: list[Turn]  # the exchanges that produced it (replayed verbatim for prefix caching)
 
 
 def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
@@ -109,7 +117,6 @@ class WriterState(TypedDict, total=False):
     sections: Annotated[list[SectionResult], operator.add]
     draft: Draft | None
     attempts: list[Draft]
-    step_prompt: str
     verdict: Verdict | None
     stats: Annotated[dict[str, float], add_numbers]
     calibration: dict[str, float]

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
-from longwriter.cli_support import guarded, setup_logging
+from longwriter.cli_support import guarded, parse_extra_body, setup_logging
 from longwriter.errors import ConfigError
 from longwriter.eval import judge as judging
 from longwriter.eval import nll as nll_mod
@@ -89,8 +89,15 @@ AgentOptions = Annotated[
         help="Agent mode: a WriterContext field as KEY=VALUE (repeatable), e.g. max_revisions=1.",
     ),
 ]
-# Set by the runner from the endpoint and the task, not by --agent-option.
-RESERVED_AGENT_FIELDS = {"base_url", "model", "api_key", "target_words"}
+ExtraBody = Annotated[
+    str | None,
+    typer.Option(
+        help="JSON object of server sampling extras for both modes, e.g. "
+        "'{\"repetition_penalty\": 1.1}' (default: none; the embedded model's repeat penalty)."
+    ),
+]
+# Set by the runner from the endpoint, the task and --extra-body, not by --agent-option.
+RESERVED_AGENT_FIELDS = {"base_url", "model", "api_key", "target_words", "extra_body"}
 PredPath = Annotated[Path, typer.Option("--pred", help="Prediction JSONL (output of `eval run`).")]
 RequiredSet = Annotated[
     Path | None,
@@ -233,6 +240,7 @@ def _run_config(
     max_tokens: int | None,
     give_length: bool,
     agent_options: dict[str, Any],
+    extra_body: str | None,
 ) -> RunConfig:
     return RunConfig(
         mode=mode.value,
@@ -243,6 +251,7 @@ def _run_config(
         max_tokens=max_tokens,
         give_length=give_length,
         agent_options=agent_options,
+        extra_body=parse_extra_body(extra_body) if extra_body else {},
     )
 
 
@@ -328,6 +337,7 @@ def run(
         ),
     ] = False,
     agent_option: AgentOptions = None,
+    extra_body: ExtraBody = None,
     skip_bad: SkipBad = False,
 ) -> None:
     """Produce predictions for a dataset (resumable: rerun to continue).
@@ -339,7 +349,15 @@ def run(
     options = _agent_options(agent_option)
     endpoint = resolve_endpoint(base_url, model, api_key)
     cfg = _run_config(
-        mode, endpoint, context_window, temperature, top_p, max_tokens, give_length, options
+        mode,
+        endpoint,
+        context_window,
+        temperature,
+        top_p,
+        max_tokens,
+        give_length,
+        options,
+        extra_body,
     )
     _emit(
         {
@@ -479,6 +497,7 @@ def ruler(
     temperature: float = 0.7,
     top_p: float = 0.9,
     agent_option: AgentOptions = None,
+    extra_body: ExtraBody = None,
 ) -> None:
     """Length ruler: our prompts at 1k-30k words (en, zh); produced vs required words per mode."""
     modes = modes or [Mode.agent, Mode.direct]
@@ -500,7 +519,9 @@ def ruler(
     points: dict[str, list[tuple[int, int]]] = {}
     jobs = [
         (
-            _run_config(mode, endpoint, context_window, temperature, top_p, None, False, options),
+            _run_config(
+                mode, endpoint, context_window, temperature, top_p, None, False, options, extra_body
+            ),
             out_dir / f"ruler_{mode.value}.jsonl",
         )
         for mode in dict.fromkeys(modes)

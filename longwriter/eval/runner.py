@@ -20,6 +20,7 @@ from langchain_core.messages import HumanMessage
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
 from longwriter.llm import Endpoint, chat_model
+from longwriter.llm.local_server import EMBEDDED_SAMPLING
 from longwriter.text import count_words, estimate_tokens
 
 Mode = Literal["agent", "direct"]
@@ -44,6 +45,12 @@ class RunConfig:
     timeout: float = 1800.0
     agent_options: dict[str, Any] = field(default_factory=dict)
     """Extra :class:`~longwriter.agent.WriterContext` fields for agent mode."""
+    extra_body: dict[str, Any] = field(default_factory=dict)
+    """Server sampling extras for both modes, over the embedded model's defaults when it serves."""
+
+    def sampling(self) -> dict[str, Any]:
+        """The sampling extras of every call: as the agent sends them, so both modes compare fairly."""
+        return {**(EMBEDDED_SAMPLING if self.endpoint.embedded else {}), **self.extra_body}
 
 
 def direct_max_tokens(prompt: str, context_window: int) -> int:
@@ -58,7 +65,8 @@ async def _direct(task: Task, cfg: RunConfig) -> dict[str, Any]:
         temperature=cfg.temperature,
         top_p=cfg.top_p,
         max_tokens=budget,
-        extra_body={"max_tokens": budget},  # llama.cpp's server ignores max_completion_tokens
+        # llama.cpp's server ignores max_completion_tokens, hence max_tokens in the body as well
+        extra_body={**cfg.sampling(), "max_tokens": budget},
         timeout=cfg.timeout,
     )
     message = await llm.ainvoke([HumanMessage(task.prompt)])
@@ -83,10 +91,12 @@ async def _agent(task: Task, cfg: RunConfig) -> dict[str, Any]:
         **cfg.agent_options,
     }
     context = WriterContext(
-        base_url=cfg.endpoint.base_url,
+        # The embedded server is the agent's own default (its sampling defaults and plan format).
+        base_url=None if cfg.endpoint.embedded else cfg.endpoint.base_url,
         model=cfg.endpoint.model,
         api_key=cfg.endpoint.api_key,
         target_words=task.length if cfg.give_length else None,
+        extra_body=cfg.extra_body,
         **options,
     )
     result = await awrite_document(

@@ -77,6 +77,17 @@ def clean_draft(
     return trim_to_sentence(text) if truncated else text
 
 
+def replay_text(raw: str, clean: str, title: str, truncated: bool) -> str:
+    """The assistant turn that later prompts replay: the reply exactly as generated when the clean-up
+    only removed a leading heading and (for a reply cut by ``max_tokens``) its unfinished last
+    sentence, so the next request begins with tokens already in the server's prefix cache; otherwise
+    the clean text, so that labels, meta-talk and repeats are not shown back to the model."""
+    benign = strip_heading(raw, title)
+    if truncated:
+        benign = trim_to_sentence(benign)
+    return raw if benign.split() == clean.split() and clean.strip() else clean
+
+
 NEAR_N, NEAR_SHARE = 5, 0.5  # a sentence half made of 5-grams said before is a near repeat
 MIN_REPEAT_CHARS = 20  # shorter sentences ("Yes.", "It worked.") may recur naturally
 

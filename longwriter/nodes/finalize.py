@@ -14,7 +14,7 @@ from longwriter.nodes.cleanup import drop_repeats
 from longwriter.nodes.common import Services
 from longwriter.nodes.critic import earlier_sentences
 from longwriter.nodes.plan_parse import part_of, rebudget
-from longwriter.nodes.prompting import summarise
+from longwriter.nodes.prompting import answered, summarise
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
 
 
@@ -58,7 +58,7 @@ def commit(
         "verdict": "accepted" if ok else ("kept-best" if words else "dropped"),
         "reasons": list(chosen.get("reasons", [])),
         "summary": summarise(text),
-        "prompt": state["step_prompt"],
+        "turns": chosen["turns"] if text == chosen["text"] else answered(chosen["turns"], text),
     }
     written = [s["words"] for s in state.get("sections", [])] + [words]
     planned = [s["words"] for s in state["sections_plan"]]

@@ -7,7 +7,8 @@ cache and llama.cpp's prompt cache reuse):
     user     instruction + title + plan (with the *planned* budgets, never rewritten)
              [+ summaries of sections before ``boundary`` once the text no longer fits the window]
              + the step message of the first section shown verbatim
-    assistant/user   each accepted section from ``boundary`` on, then the next step message
+    assistant/user   the exchanges of each accepted section from ``boundary`` on (replies as generated
+                     when the clean-up only cut their ends), then the next step message
     user     ... ending with the current step: section, current budget, notes, retrieved passages
 
 When the whole text no longer fits, ``boundary`` moves forward (by half the verbatim window at once, so
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from longwriter.agent.state import PlannedSection, SectionResult, WriterState
+from longwriter.agent.state import PlannedSection, SectionResult, Turn, WriterState
 from longwriter.memory import Passage
 from longwriter.nodes.plan_parse import part_of
 from longwriter.prompts import language_name, render
@@ -131,11 +132,22 @@ class Layout:
     prompt_tokens: int
 
 
-def _history(sections: list[SectionResult]) -> list[BaseMessage]:
+def turn_messages(turns: list[Turn]) -> list[BaseMessage]:
+    """Exchanges as chat messages, user then assistant."""
     out: list[BaseMessage] = []
-    for s in sections:
-        out += [HumanMessage(s["prompt"]), AIMessage(s["text"])]
+    for turn in turns:
+        out += [HumanMessage(turn["prompt"]), AIMessage(turn["said"])]
     return out
+
+
+def answered(turns: list[Turn], text: str) -> list[Turn]:
+    """The exchanges to replay for ``text`` when it no longer matches the replies in ``turns`` (a
+    deterministic fix or a rewrite): the first request, answered by ``text``."""
+    return [{"prompt": turns[0]["prompt"], "said": text}]
+
+
+def _history(sections: list[SectionResult]) -> list[BaseMessage]:
+    return [m for s in sections for m in turn_messages(s["turns"])]
 
 
 def estimate(messages: list[BaseMessage], ratio: float) -> int:

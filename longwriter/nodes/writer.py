@@ -6,16 +6,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
 from longwriter.agent.models import ContextOverflow, Reply
-from longwriter.agent.state import Draft, WriterState
-from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats
+from longwriter.agent.state import Draft, Turn, WriterState
+from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats, replay_text
 from longwriter.nodes.common import Services
 from longwriter.nodes.critic import earlier_ngrams, earlier_sentences
-from longwriter.nodes.prompting import layout, shown_title, step_message, with_passages
+from longwriter.nodes.prompting import (
+    answered,
+    layout,
+    shown_title,
+    step_message,
+    turn_messages,
+    with_passages,
+)
 from longwriter.text import count_words
 
 OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
@@ -47,7 +54,7 @@ def _learn(
 
 @dataclass(frozen=True)
 class Call:
-    """A fitted, finished call: the reply, the boundary used, updated calibration, the request as sent."""
+    """A fitted, finished call: the reply, the boundary used, updated calibration, the step request."""
 
     reply: Reply
     boundary: int
@@ -66,8 +73,9 @@ def _call_fitted(
         ratio = calibration.get("prompt_ratio", 1.0)
         max_tokens = max(MIN_OUTPUT_TOKENS, min(want_tokens, window // 3))
         room = window - max_tokens - MARGIN_TOKENS
+        sent = tail
         fitted = layout(
-            state, tail, budget_tokens=room - (RETRIEVAL_RESERVE if index else 0), ratio=ratio
+            state, sent, budget_tokens=room - (RETRIEVAL_RESERVE if index else 0), ratio=ratio
         )
         if fitted.boundary > 0 and svc.ctx.retrieve_k:
             section = state["sections_plan"][index]
@@ -76,12 +84,8 @@ def _call_fitted(
                 svc.ctx.retrieve_k,
                 before=fitted.boundary,
             )
-            fitted = layout(
-                state,
-                with_passages(tail, passages, state["language"]),
-                budget_tokens=room,
-                ratio=ratio,
-            )
+            sent = with_passages(tail, passages, state["language"])
+            fitted = layout(state, sent, budget_tokens=room, ratio=ratio)
         max_tokens = max(
             MIN_OUTPUT_TOKENS, min(max_tokens, window - fitted.prompt_tokens - MARGIN_TOKENS)
         )
@@ -94,7 +98,8 @@ def _call_fitted(
             continue
         svc.emit("llm", **reply.stats())
         learned = _learn(calibration, reply, fitted.prompt_tokens, count_words(reply.text))
-        return Call(reply, fitted.boundary, learned, str(fitted.messages[-1].content))
+        # The request as the model saw it, without the task text that opens the first turn.
+        return Call(reply, fitted.boundary, learned, str(sent[-1].content))
     raise ContextOverflow(
         "the prompt does not fit the model's context window even after shrinking it"
     )
@@ -114,9 +119,16 @@ def _clean(state: WriterState, reply: Reply) -> str:
     )
 
 
-def _draft(text: str, finish_reason: str | None, action: str) -> Draft:
+def _turn(state: WriterState, call: Call, text: str) -> Turn:
+    title = state["sections_plan"][state["current"]]["title"]
+    truncated = call.reply.finish_reason == "length"
+    return {"prompt": call.request, "said": replay_text(call.reply.text, text, title, truncated)}
+
+
+def _draft(text: str, finish_reason: str | None, action: str, turns: list[Turn]) -> Draft:
     return {
         "text": text,
+        "turns": turns,
         "words": count_words(text),
         "finish_reason": finish_reason,
         "action": action,
@@ -140,16 +152,15 @@ def write(
     )
     tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
     call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-    reply = call.reply
-    draft = _draft(_clean(state, reply), reply.finish_reason, "write")
+    text = _clean(state, call.reply)
+    draft = _draft(text, call.reply.finish_reason, "write", [_turn(state, call, text)])
     return {
         "draft": draft,
         "attempts": [draft],
         "verdict": None,
-        "step_prompt": call.request,
         "boundary": call.boundary,
         "calibration": call.calibration,
-        "stats": reply.stats(),
+        "stats": call.reply.stats(),
     }
 
 
@@ -171,33 +182,40 @@ def revise(
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
         if action == "condense":
             text = clip_to_words(text, int(budget * (1 + ctx.length_tolerance)))
-        new = _draft(text, draft["finish_reason"], action)
+        new = _draft(text, draft["finish_reason"], action, answered(draft["turns"], text))
         if new["text"] == draft["text"]:
             action = "rewrite"  # nothing to remove deterministically: ask the model again
         else:
             return {"draft": new, "attempts": [*state["attempts"], new]}
-    base = [HumanMessage(state["step_prompt"])]
     if action == "expand":
+        # Continue the draft's own conversation, so the request extends the cached one.
         missing = max(budget - draft["words"], ctx.min_section_words // 2)
         tail = [
-            *base,
-            AIMessage(draft["text"]),
+            *turn_messages(draft["turns"]),
             HumanMessage(step_message(state, index, missing, "continue_step")),
         ]
         call = _call_fitted(
             svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
         )
-        reply = call.reply
-        addition = _clean(state, reply)
-        text = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
-        text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
+        addition = _clean(state, call.reply)
+        joined = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
+        text = drop_repeats(
+            joined, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state)
+        )
+        turns = (
+            [*draft["turns"], _turn(state, call, addition)]
+            if text == joined
+            else answered(draft["turns"], text)
+        )
     else:
+        # The rewrite is replayed as the answer to the section's step, without the list of problems.
         problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
         call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-        reply = call.reply
-        text = _clean(state, reply)
-    new = _draft(text, reply.finish_reason, action)
+        text = _clean(state, call.reply)
+        turns = answered(draft["turns"], text)
+    reply = call.reply
+    new = _draft(text, reply.finish_reason, action, turns)
     return {
         "draft": new,
         "attempts": [*state["attempts"], new],

@@ -6,7 +6,13 @@ import pytest
 
 from longwriter.agent.config import WriterContext
 from longwriter.agent.state import Draft
-from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats, strip_labels
+from longwriter.nodes.cleanup import (
+    clean_draft,
+    clip_to_words,
+    drop_repeats,
+    replay_text,
+    strip_labels,
+)
 from longwriter.nodes.critic import judge, wrong_language
 from longwriter.text import count_words, ngram_set
 from tests.fakes import ScriptedWriter
@@ -15,7 +21,13 @@ CTX = WriterContext()
 
 
 def draft(text: str) -> Draft:
-    return {"text": text, "words": count_words(text), "finish_reason": "stop", "action": "write"}
+    return {
+        "text": text,
+        "words": count_words(text),
+        "finish_reason": "stop",
+        "action": "write",
+        "turns": [],
+    }
 
 
 def prose(words: int) -> str:
@@ -103,3 +115,27 @@ def test_clip_to_words() -> None:
     assert 60 <= count_words(clipped) <= 120
     assert clipped.endswith(".")
     assert clip_to_words(text, 1000) == text
+
+
+BODY = "Canals carried coal to the mills. Barges moved at walking pace. Towns grew along the banks."
+
+
+@pytest.mark.parametrize(
+    ("raw", "truncated", "replayed"),
+    [
+        (BODY, False, "raw"),
+        (f"## Canals\n\n{BODY}", False, "raw"),  # a heading cut from the head
+        (f"Canals\n{BODY}", False, "raw"),  # the bare title
+        (f"{BODY} Locks let the boats clim", True, "raw"),  # a cut-off last sentence
+        (f"Paragraph 1 - {BODY}", False, "clean"),  # a step label
+        (f"{BODY} In this section I will explain how locks work.", False, "clean"),  # meta-talk
+        (f"{BODY} Canals carried coal to the mills.", False, "clean"),  # a repeat
+    ],
+)
+def test_replies_are_replayed_as_generated_only_when_cleaning_cut_a_heading_or_a_cut_off_end(
+    raw: str, truncated: bool, replayed: str
+) -> None:
+    clean = clean_draft(raw, "Canals", truncated, topic="Canals and locks")
+    clean = drop_repeats(clean, set(), 1.0)
+    assert replay_text(raw, clean, "Canals", truncated) == (raw if replayed == "raw" else clean)
+    assert replay_text("## Canals", "", "Canals", False) == ""  # nothing left to replay

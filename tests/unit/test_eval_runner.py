@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
@@ -97,6 +98,32 @@ def test_direct_rows_and_resume_after_a_failure(
     assert sorted(p.task.key for p in load_predictions(out)) == ["1", "2", "3"]
 
 
+def test_both_modes_sample_like_the_agent_on_the_embedded_model(
+    tmp_path: Path,
+    fake_chat: tuple[list[dict[str, Any]], set[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The embedded server gets its repeat penalty in direct mode too, and the agent treats it as its
+    own embedded default (not as a remote URL); --extra-body reaches both modes."""
+    calls, _ = fake_chat
+    contexts: list[Any] = []
+
+    async def fake_write(instruction: str, *, context: Any, thread_id: str) -> Any:
+        contexts.append(context)
+        return longwriter.api.DocumentResult(text="Tea.", report={}, thread_id=thread_id)
+
+    monkeypatch.setattr(longwriter.api, "awrite_document", fake_write)
+    embedded = Endpoint("http://127.0.0.1:5000/v1", "smollm2", embedded=True)
+    tasks = load_tasks(_dataset(tmp_path), limit=1)
+    for mode, extra in [("direct", {}), ("agent", {}), ("direct", {"top_k": 5})]:
+        cfg = RunConfig(mode=mode, endpoint=embedded, context_window=4096, extra_body=extra)
+        asyncio.run(run_predictions(tasks, cfg, tmp_path / f"{mode}{len(extra)}.jsonl"))
+    budget = calls[0]["max_tokens"]
+    assert calls[0]["extra_body"] == {"repeat_penalty": 1.15, "max_tokens": budget}
+    assert calls[1]["extra_body"] == {"repeat_penalty": 1.15, "top_k": 5, "max_tokens": budget}
+    assert (contexts[0].base_url, contexts[0].extra_body) == (None, {})
+
+
 def test_direct_budget_is_the_window_minus_the_prompt_with_a_floor() -> None:
     assert direct_max_tokens("x" * 320, 8192) == 8192 - 100 - 64
     assert direct_max_tokens("x" * 40000, 8192) == 256
@@ -182,8 +209,15 @@ def test_agent_options_are_checked_against_writer_context(tmp_path: Path) -> Non
 def test_agent_option_values_parse_as_json_or_text() -> None:
     from longwriter.eval.cli import _agent_options
 
-    parsed = _agent_options(["max_revisions=0", "embedding=hash", 'extra_body={"top_k": 5}'])
-    assert parsed == {"max_revisions": 0, "embedding": "hash", "extra_body": {"top_k": 5}}
+    roles = 'endpoints={"plan": {"base_url": "http://x/v1"}}'
+    parsed = _agent_options(["max_revisions=0", "embedding=hash", roles])
+    assert parsed == {
+        "max_revisions": 0,
+        "embedding": "hash",
+        "endpoints": {"plan": {"base_url": "http://x/v1"}},
+    }
+    with pytest.raises(typer.BadParameter, match="KEY one of"):
+        _agent_options(['extra_body={"top_k": 5}'])  # --extra-body sets it for both modes
 
 
 def test_failed_rows_score_zero_until_a_rerun_retries_them(

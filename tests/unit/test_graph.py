@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from pathlib import Path
 from typing import Any
@@ -230,3 +231,35 @@ def test_split_chapters_get_an_aspect_per_part_and_one_heading() -> None:
     assert len(points) == 3 and len(set(points)) == 3  # distinct aspects, not the point three times
     assert all(p.startswith("Aspect ") for p in points)
     assert result.text.count("## Hives") == 1 and "(1/3)" not in result.text
+
+
+def is_write(messages: list[Any]) -> bool:
+    """A writer request (system rules, then the task with the plan), not a planner call."""
+    return len(messages) > 1 and "Plan" in str(messages[1].content)
+
+
+class Headed(ScriptedWriter):
+    """Opens every section reply with a Markdown heading, which the clean-up removes."""
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        result = super()._generate(messages, stop, run_manager, **kw)
+        if is_write(messages):
+            text = f"## Heading {len(self.calls)}\n\n{result.generations[0].message.content}"
+            self.exchanges[-1] = (self.exchanges[-1][0], text)
+            result.generations[0].message.content = text
+        return result
+
+
+def test_each_request_extends_the_previous_request_and_its_reply() -> None:
+    """Prefix caching: the clean-up removed the headings, yet later prompts replay the replies as
+    generated, so every writer request starts with the whole previous request plus its answer."""
+    fake = Headed()
+    result = write_document(
+        "Write a 1500-word history of canals.", context=ctx(), chat_model=fake, thread_id=tid()
+    )
+    assert "Heading" not in result.text
+    writes = [(m, r) for m, r in fake.exchanges if is_write(m)]
+    assert len(writes) >= 3
+    for (before, reply), (after, _) in itertools.pairwise(writes):
+        assert [m.content for m in after[: len(before)]] == [m.content for m in before]
+        assert after[len(before)].content == reply

@@ -166,7 +166,7 @@ def test_parse_endpoints() -> None:
 
 
 def test_extra_body_option_must_be_a_json_object() -> None:
-    from longwriter.cli import parse_extra_body
+    from longwriter.cli_support import parse_extra_body
     from longwriter.errors import ConfigError
 
     assert parse_extra_body('{"repetition_penalty": 1.1}') == {"repetition_penalty": 1.1}

@@ -61,6 +61,13 @@ def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
     return "\n".join(kept)
 
 
+def drop_echoed_lines(text: str, prompt: str) -> str:
+    """Drop lines that copy a line of the prompt ("Title: ...", "Language: English", the step's own
+    request): small models echo the request's fields back."""
+    echoed = {key for key in map(_norm, prompt.splitlines()) if len(key.split()) >= 2}
+    return "\n".join(line for line in text.split("\n") if _norm(line) not in echoed)
+
+
 def clean_draft(
     text: str,
     title: str,
@@ -69,10 +76,12 @@ def clean_draft(
     language: str = "en",
     topic: str = "",
     titles: Sequence[str] = (),
+    prompt: str = "",
 ) -> str:
     """All deterministic clean-ups of a fresh model reply (``topic``: instruction and section plan;
-    ``titles``: every planned heading)."""
-    text = strip_heading(drop_plan_lines(strip_labels(text), titles), title)
+    ``titles``: every planned heading; ``prompt``: the text of the request it answers)."""
+    text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
+    text = strip_heading(text, title)
     text = drop_meta(re.sub(r"\n{3,}", "\n\n", text), language, topic)
     return trim_to_sentence(text) if truncated else text
 

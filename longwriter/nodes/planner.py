@@ -84,6 +84,7 @@ def fit_plan(
 _LENGTH_PHRASE = re.compile(
     r"(?:\ba\s+)?(?<![\d,.])\d[\d,]*(?:[- ]words?\b|\s*字)\s*", re.IGNORECASE
 )
+_JSON_TAIL = re.compile(r"""['"]?\s*[}\]][\s,'"{}\[\]]*$""")  # '}, { left by a broken JSON plan
 _NUMBERED = re.compile(
     r"^\s*(?:\d+[.)]\s*)?(?:(?:section|part|chapter|paragraph|step)\s*\d+\s*[:.\-–—]\s*"
     r"|第\s*[\d一二三四五六七八九十]+\s*(?:部分|章|节|段)\s*[:：、]?\s*)",
@@ -95,10 +96,13 @@ def tidy_plan(
     title: str | None, sections: list[PlannedSection]
 ) -> tuple[str | None, list[PlannedSection]]:
     """Drop what models copy into headings from the instruction or the request: word counts
-    ("A 1200-word History") and numbering ("Section 2: ..."), which the document adds itself."""
+    ("A 1200-word History") and numbering ("Section 2: ..."), which the document adds itself, and
+    the tail of a broken JSON plan ("Vaccines'}, {")."""
 
     def strip(text: str) -> str:
-        return _NUMBERED.sub("", _LENGTH_PHRASE.sub("", text)).strip(" -:") or text
+        return (
+            _NUMBERED.sub("", _LENGTH_PHRASE.sub("", _JSON_TAIL.sub("", text))).strip(" -:") or text
+        )
 
     return (strip(title) if title else None), [
         {**s, "title": strip(s["title"]), "main_point": strip(s["main_point"])} for s in sections

@@ -20,6 +20,7 @@ from longwriter.nodes.prompting import (
     layout,
     shown_title,
     step_message,
+    task_message,
     turn_messages,
     with_passages,
 )
@@ -105,17 +106,19 @@ def _call_fitted(
     )
 
 
-def _clean(state: WriterState, reply: Reply) -> str:
-    """The reply with labels, headings, meta-talk and a cut-off last sentence removed."""
+def _clean(state: WriterState, call: Call) -> str:
+    """The reply with labels, echoed request lines, headings, meta-talk and a cut-off last sentence
+    removed."""
     section = state["sections_plan"][state["current"]]
     topic = f"{state['instruction']}\n{section['title']}\n{section['main_point']}"
     return clean_draft(
-        reply.text,
+        call.reply.text,
         section["title"],
-        reply.finish_reason == "length",
+        call.reply.finish_reason == "length",
         language=state["language"],
         topic=topic,
         titles=[shown_title(s["title"]) for s in state["sections_plan"]],
+        prompt=f"{task_message(state, 0)}\n{call.request}",
     )
 
 
@@ -152,7 +155,7 @@ def write(
     )
     tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
     call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-    text = _clean(state, call.reply)
+    text = _clean(state, call)
     draft = _draft(text, call.reply.finish_reason, "write", [_turn(state, call, text)])
     return {
         "draft": draft,
@@ -197,7 +200,7 @@ def revise(
         call = _call_fitted(
             svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
         )
-        addition = _clean(state, call.reply)
+        addition = _clean(state, call)
         joined = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
         text = drop_repeats(
             joined, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state)
@@ -212,7 +215,7 @@ def revise(
         problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
         call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-        text = _clean(state, call.reply)
+        text = _clean(state, call)
         turns = answered(draft["turns"], text)
     reply = call.reply
     new = _draft(text, reply.finish_reason, action, turns)

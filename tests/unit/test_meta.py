@@ -71,6 +71,25 @@ def test_clean_draft_drops_meta_but_keeps_the_prose() -> None:
     )
 
 
+def test_lines_echoing_the_request_are_dropped() -> None:
+    from longwriter.prompts import render
+
+    task = render(
+        "writer_task",
+        "en",
+        instruction=TOPIC,
+        title="The Press",
+        language_name="English",
+        target_words=1200,
+        plan="1. Mainz: the first press (300 words)",
+    )
+    raw = (
+        "Title: The Press\nLanguage: English\nGutenberg printed a Bible.\nLength: 30 cm and heavy."
+    )
+    out = clean_draft(raw, "Mainz", False, topic=TOPIC, prompt=task)
+    assert out == "Gutenberg printed a Bible.\nLength: 30 cm and heavy."  # only exact echoes go
+
+
 def test_plan_lines_echoed_into_a_section_are_dropped() -> None:
     text = (
         "1. The Invention: how Gutenberg built the press\n"
@@ -113,14 +132,21 @@ def test_tidy_plan_removes_copied_lengths_and_numbering() -> None:
             },
             {"title": "第二部分：影响", "main_point": "写一篇5000字的文章", "words": 300},
             {"title": "Legacy", "main_point": "Section 230 of the act", "words": 300},
+            {"title": "The Science of Vaccines'}, {", "main_point": "How [it] works", "words": 9},
         ],
     )
     assert title == "History of the Printing Press"
-    assert [s["title"] for s in sections] == ["The Historical Context", "影响", "Legacy"]
+    assert [s["title"] for s in sections] == [
+        "The Historical Context",
+        "影响",
+        "Legacy",
+        "The Science of Vaccines",
+    ]
     assert [s["main_point"] for s in sections] == [
         "Before 1440",
         "写一篇的文章",
         "Section 230 of the act",
+        "How [it] works",
     ]
 
 

@@ -72,8 +72,7 @@ def main() -> None:
         )  # fmt: skip
         length = eval_cli("length", "--pred", str(pred), "--dataset", str(args.dataset))
         quality = eval_cli(
-            "quality", "--pred", str(pred), "--dataset", str(args.dataset),
-            "--out", str(args.out_dir / f"{mode}.judged.jsonl"), *judge,
+            "quality", "--pred", str(pred), "--dataset", str(args.dataset), *judge
         )  # fmt: skip
         preds = [json.loads(line) for line in pred.read_text(encoding="utf-8").splitlines()]
         row = {

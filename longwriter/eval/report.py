@@ -89,6 +89,11 @@ def load_run(
     )
 
 
+def _whole(value: float | None) -> int | None:
+    """Counts (words, tokens) as whole numbers."""
+    return None if value is None else round(value)
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "–"
@@ -147,12 +152,12 @@ def build_report(
                         f"{r.quality['judged']} / {r.quality['failed']}" if r.quality else None
                     ),
                 ),
-                ("mean required words", lambda r: r.length["mean_required"]),
-                ("mean produced words", lambda r: r.length["mean_produced"]),
+                ("mean required words", lambda r: _whole(r.length["mean_required"])),
+                ("mean produced words", lambda r: _whole(r.length["mean_produced"])),
                 ("missing predictions (S_l 0)", lambda r: r.length["missing"]),
                 ("empty responses", lambda r: r.length["empty_responses"]),
                 ("mean seconds per row", lambda r: r.seconds_mean),
-                ("mean completion tokens", lambda r: r.completion_tokens_mean),
+                ("mean completion tokens", lambda r: _whole(r.completion_tokens_mean)),
                 ("mean NLL (nats/token)", lambda r: r.nll["mean_nll"] if r.nll else None),
             ],
         ),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from longwriter.errors import ConfigError, LongWriterError
+from longwriter.jsonl import json_object
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,9 +60,6 @@ def guarded(
 def parse_extra_body(value: str) -> dict[str, Any]:
     """``--extra-body`` as a dict; a clear error for anything but a JSON object."""
     try:
-        body = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--extra-body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise ConfigError(f"--extra-body must be a JSON object, got {value!r}")
-    return body
+        return json_object(value)
+    except ValueError as exc:
+        raise ConfigError(f"--extra-body {value!r}: {exc}") from None

@@ -27,11 +27,8 @@ class JsonlError(ValueError):
         self.problem = problem
 
 
-def _parse_line(raw: bytes) -> dict[str, Any]:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+def json_object(text: str) -> dict[str, Any]:
+    """``text`` parsed as a JSON object; ValueError saying what is wrong otherwise."""
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -39,6 +36,14 @@ def _parse_line(raw: bytes) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
     return obj
+
+
+def _parse_line(raw: bytes) -> dict[str, Any]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    return json_object(text)
 
 
 def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -170,7 +170,7 @@ def test_extra_body_option_must_be_a_json_object() -> None:
     from longwriter.errors import ConfigError
 
     assert parse_extra_body('{"repetition_penalty": 1.1}') == {"repetition_penalty": 1.1}
-    with pytest.raises(ConfigError, match="not valid JSON"):
+    with pytest.raises(ConfigError, match="invalid JSON"):
         parse_extra_body("{repetition_penalty: 1.1}")
-    with pytest.raises(ConfigError, match="must be a JSON object"):
+    with pytest.raises(ConfigError, match="expected a JSON object, got list"):
         parse_extra_body("[1, 2]")

@@ -34,14 +34,15 @@ def _norm(s: str) -> str:
     return re.sub(r"[\W_]+", " ", s.lower()).strip()
 
 
-def strip_heading(text: str, title: str) -> str:
-    """Drop leading heading lines (Markdown headings, or a bare line repeating the section title)."""
+def strip_heading(text: str, title: str, others: Sequence[str] = ()) -> str:
+    """Drop leading heading lines (Markdown headings, or a bare line repeating the section title or
+    one of ``others``: the document title, other headings)."""
     lines = text.strip().splitlines()
-    base_title = _norm(re.sub(r"\(\d+/\d+\)\s*$", "", title))
+    keys = {_norm(re.sub(r"\(\d+/\d+\)\s*$", "", t)) for t in [title, *others]} - {""}
     while lines:
         first = lines[0].strip()
         bare = _norm(first.lstrip("#").strip("* "))
-        if first.startswith("#") or (bare and base_title and bare == base_title) or not first:
+        if first.startswith("#") or bare in keys or not first:
             lines.pop(0)
             continue
         break
@@ -79,19 +80,22 @@ def clean_draft(
     prompt: str = "",
 ) -> str:
     """All deterministic clean-ups of a fresh model reply (``topic``: instruction and section plan;
-    ``titles``: every planned heading; ``prompt``: the text of the request it answers)."""
+    ``titles``: the document title and every planned heading; ``prompt``: the text of the request
+    it answers)."""
     text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
-    text = strip_heading(text, title)
+    text = strip_heading(text, title, titles)
     text = drop_meta(re.sub(r"\n{3,}", "\n\n", text), language, topic)
     return trim_to_sentence(text) if truncated else text
 
 
-def replay_text(raw: str, clean: str, title: str, truncated: bool) -> str:
+def replay_text(
+    raw: str, clean: str, title: str, truncated: bool, titles: Sequence[str] = ()
+) -> str:
     """The assistant turn that later prompts replay: the reply exactly as generated when the clean-up
     only removed a leading heading and (for a reply cut by ``max_tokens``) its unfinished last
     sentence, so the next request begins with tokens already in the server's prefix cache; otherwise
     the clean text, so that labels, meta-talk and repeats are not shown back to the model."""
-    benign = strip_heading(raw, title)
+    benign = strip_heading(raw, title, titles)
     if truncated:
         benign = trim_to_sentence(benign)
     return raw if benign.split() == clean.split() and clean.strip() else clean

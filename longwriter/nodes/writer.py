@@ -117,15 +117,21 @@ def _clean(state: WriterState, call: Call) -> str:
         call.reply.finish_reason == "length",
         language=state["language"],
         topic=topic,
-        titles=[shown_title(s["title"]) for s in state["sections_plan"]],
+        titles=_titles(state),
         prompt=f"{task_message(state, 0)}\n{call.request}",
     )
+
+
+def _titles(state: WriterState) -> list[str]:
+    """The document title and every heading as the model sees them."""
+    return [state["title"], *(shown_title(s["title"]) for s in state["sections_plan"])]
 
 
 def _turn(state: WriterState, call: Call, text: str) -> Turn:
     title = state["sections_plan"][state["current"]]["title"]
     truncated = call.reply.finish_reason == "length"
-    return {"prompt": call.request, "said": replay_text(call.reply.text, text, title, truncated)}
+    said = replay_text(call.reply.text, text, title, truncated, _titles(state))
+    return {"prompt": call.request, "said": said}
 
 
 def _draft(text: str, finish_reason: str | None, action: str, turns: list[Turn]) -> Draft:

@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmark scripts: instructions, server options, warm-up, report rows, metrics.
+"""Helpers shared by the benchmark scripts: instructions, server options, warm-up, report rows.
 
 The scripts run as files (``python benchmarks/bench_x.py``), so this module is imported as ``_common``.
 """
@@ -116,13 +116,3 @@ def document_row(report: dict[str, Any], seconds: float) -> dict[str, Any]:
         "completion_tokens": report["completion_tokens"],
         "seconds": round(seconds, 1),
     }
-
-
-def metric_total(metrics_text: str, name: str) -> float | None:
-    """Sum of all samples of a Prometheus counter over its label sets; None when it is absent."""
-    values = [
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics_text.splitlines()
-        if line.startswith((name + "{", name + " "))
-    ]
-    return sum(values) if values else None

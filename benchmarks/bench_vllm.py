@@ -70,7 +70,6 @@ from _common import (
     instruction,
     log,
     machine,
-    metric_total,
     print_progress,
     warm_up,
     writer_context,
@@ -80,6 +79,7 @@ from longwriter import DocumentResult, WriterContext, write_document, write_many
 from longwriter.llm import Endpoint, check_endpoint
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
+from longwriter.llm.metrics import metric_total
 from longwriter.memory import SectionMemory, open_memory
 from longwriter.nodes.writer import OUTPUT_SLACK, output_tokens
 from longwriter.text import count_words, estimate_tokens

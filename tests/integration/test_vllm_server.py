@@ -7,20 +7,18 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from longwriter.llm.metrics import metric_total as prometheus_total
+
 pytestmark = pytest.mark.vllm
 
 PREFIX_METRICS = ("vllm:prefix_cache_queries_total", "vllm:prefix_cache_hits_total")
 
 
 def metric_total(metrics_text: str, name: str) -> float:
-    """Sum of all samples of a Prometheus counter (over its label sets)."""
-    values = [
-        float(line.rsplit(" ", 1)[1])
-        for line in metrics_text.splitlines()
-        if line.startswith((name + "{", name + " "))
-    ]
-    assert values, f"{name} missing from /metrics"
-    return sum(values)
+    """A Prometheus counter's total, which must be present."""
+    value = prometheus_total(metrics_text, name)
+    assert value is not None, f"{name} missing from /metrics"
+    return value
 
 
 def test_models_lists_served_name_and_context_length(

@@ -88,3 +88,16 @@ def test_one_chat_model_serves_several_event_loops() -> None:
         for _ in range(2):  # the second loop used to fail with "Event loop is closed"
             assert asyncio.run(llm.ainvoke("hi")).content == stub.reply
         assert len(stub.requests) == 2
+
+
+def test_prometheus_counters_sum_over_label_sets() -> None:
+    from longwriter.llm.metrics import metric_total
+
+    text = (
+        "# HELP vllm:prefix_cache_hits_total hits\n"
+        'vllm:prefix_cache_hits_total{engine="0"} 30.0\n'
+        'vllm:prefix_cache_hits_total{engine="1"} 12.0\n'
+        "vllm:prefix_cache_hits_total_created 1.7e9\n"
+    )
+    assert metric_total(text, "vllm:prefix_cache_hits_total") == 42.0
+    assert metric_total(text, "vllm:prefix_cache_queries_total") is None

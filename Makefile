@@ -12,11 +12,24 @@ export LONGWRITER_HOME ?= $(CURDIR)/.longwriter
 
 venv: $(STAMP)
 
-# torch==2.13.0 is pinned in the extras (the CPU build on this machine); llama-cpp-python compiles once
-# (about 5 minutes on 2 cores), then pip reuses its cached wheel.
-$(STAMP): pyproject.toml
+# torch==2.13.0 is pinned in the extras (the CPU build on this machine). llama-cpp-python is compiled
+# once into $(WHEELS) (about 4 minutes on 2 cores) without -march=native: a native build tuned on one
+# CPU dies with a protection fault on another (seen here: an AMX build on a VM that does not enable
+# AMX), and pip's own wheel cache would hand that build to every later venv, whatever CMAKE_ARGS says.
+WHEELS := .longwriter/wheels
+LLAMA_REQ := $(shell grep -o '"llama-cpp-python[^"]*"' pyproject.toml | tr -d '"' | sed 's/\[[a-z]*\]//')
+LLAMA_WHEEL := $(WHEELS)/.built-$(subst ==,-,$(LLAMA_REQ))
+
+$(LLAMA_WHEEL):
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	mkdir -p $(WHEELS)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip wheel -q --no-cache-dir --no-deps "$(LLAMA_REQ)" -w $(WHEELS)
+	touch $@
+
+$(STAMP): pyproject.toml $(LLAMA_WHEEL)
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --find-links $(WHEELS) -e '.[$(EXTRAS)]'
+	$(BIN)/pip install -q --force-reinstall --no-deps $(WHEELS)/llama_cpp_python-*.whl
 	touch $@
 
 demo: venv

@@ -29,6 +29,11 @@ EMBEDDED_SAMPLING: dict[str, float] = {"repeat_penalty": 1.15}
 # the model still looped across a section; with 512 (about one section), four paired 1,500-word documents
 # (same seeds) went from document rep4 0.07-0.18 (mean 0.13) to 0.01-0.08 (mean 0.04).
 EMBEDDED_PENALTY_WINDOW = 512
+# llama.cpp's OpenMP threads spin while they wait for work. Beside any other busy process on 2 cores
+# (a second server, the embedder, a test run) the spinning starves everyone: one measured pair of
+# servers decoded at 3-9 tokens/s each with spinning threads, 16-32 tokens/s with sleeping ones.
+# A value already in the environment wins.
+SERVER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
 
 
 def bundled_gguf() -> Path:
@@ -123,6 +128,7 @@ class LocalServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**SERVER_ENV, **os.environ},
         )
         atexit.register(self.stop)
         self._wait_healthy()

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,7 @@ from longwriter.eval import judge as judging
 from longwriter.eval import nll as nll_mod
 from longwriter.eval.length import LengthRow, plot_points, score_rows, summarize_length
 from longwriter.eval.plots import plot_length, plot_nll
+from longwriter.eval.reader import ScorerFactory, reader_row, summarize_reader
 from longwriter.eval.report import artifact, build_report, load_run
 from longwriter.eval.rows import Prediction, Task, keyed_rows, load_predictions, load_tasks
 from longwriter.eval.ruler import RULER_LANGUAGES, RULER_LENGTHS, ruler_tasks, summarize_ruler
@@ -617,6 +619,77 @@ def nll(
     files = {"out": str(out), "series": str(series), "plot": str(plot)}
     summary = {"batch": _batch_fields(batch), **nll_mod.summarize_nll(rows)}
     _emit({"command": "nll", "pred": str(pred), "scorer": scorer.name, **files, **summary})
+
+
+class Embedding(StrEnum):
+    """Embedder of the off-subject measure (see ``WriterContext.embedding``)."""
+
+    minilm = "minilm"
+    hash = "hash"
+    openai = "openai"
+    none = "none"
+
+
+@app.command()
+@_guard
+def reader(
+    pred: PredPath,
+    dataset: RequiredSet = None,
+    limit: Limit = None,
+    embedding: Annotated[
+        Embedding,
+        typer.Option(
+            help="Embedder judging paragraphs off the subject (minilm: bundled; hash: lexical; "
+            "openai: --embedding-base-url/--embedding-model; none: skip that measure). Where it "
+            "cannot tell subjects apart in the document's language (MiniLM on Chinese), the "
+            "lexical one is used."
+        ),
+    ] = Embedding.minilm,
+    embedding_base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible embeddings URL (--embedding openai).")
+    ] = None,
+    embedding_model: Annotated[
+        str | None, typer.Option(help="Embedding model name (--embedding openai).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Per-row figures JSONL; default PRED.reader.jsonl.")
+    ] = None,
+    skip_bad: SkipBad = False,
+) -> None:
+    """What a reader reads: paragraphs off the subject, meta-talk, junk, bad headings.
+
+    Each response is parsed as Markdown (paragraphs: blank-line-separated blocks that are not
+    headings) and judged against its instruction. Prints one JSON line per row (document figures),
+    then the summary; the full per-section rows go to --out (rewritten on every run), which `eval
+    report` picks up.
+    """
+    from longwriter.llm.embeddings import get_embedder
+    from longwriter.text.reader import SubjectScorer
+
+    preds, required = _selected(pred, dataset, limit, skip_bad)
+    out = out or artifact(pred, "reader.jsonl")
+    scorer: ScorerFactory | None = None
+    if embedding is not Embedding.none:
+        embed = get_embedder(embedding.value, embedding_base_url, embedding_model).embed
+        scorer = partial(SubjectScorer, embed, fallback=get_embedder("hash").embed)
+    out.unlink(missing_ok=True)
+    rows = []
+    for p in preds:
+        row = reader_row(p, scorer)
+        rows.append(row)
+        append_jsonl(out, row)
+        _emit({"key": row["key"], **row["document"]})
+    missing = len({t.key for t in required} - {p.task.key for p in preds}) if required else 0
+    _emit(
+        {
+            "command": "reader",
+            "pred": str(pred),
+            "out": str(out),
+            "embedding": embedding.value,
+            "missing": missing,
+            **summarize_reader([r["document"] for r in rows]),
+        }
+    )
 
 
 def _parse_run(spec: str) -> tuple[str, Path]:

@@ -22,7 +22,7 @@ from langchain_core.messages import HumanMessage
 from longwriter.eval.rows import Prediction
 from longwriter.llm import Endpoint, chat_model
 from longwriter.prompts import render
-from longwriter.text import detect_language, estimate_tokens
+from longwriter.text import document_language, estimate_tokens
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class Judge:
     async def judge(self, pred: Prediction) -> dict[str, Any]:
         """A judge row: ``scores`` (None plus ``error`` after repeated bad answers) and details."""
         started = time.monotonic()
-        language = detect_language(pred.task.prompt)
+        language = document_language(pred.task.prompt)
         row: dict[str, Any] = {
             "key": pred.task.key,
             "length": pred.task.length,

@@ -4,6 +4,10 @@ Required ``x``, produced ``y`` words: ``y > x`` scores ``100 * max(0, 1 - (y/x -
 otherwise ``100 * max(0, 1 - (x/y - 1) / 2)``. An empty response scores 0, and so does a required
 row (a task of the dataset) with no prediction at all: a failed or unfinished row must not leave the
 mean. S_l is the mean over rows, also reported per bucket of required length.
+
+Produced words are counted with LongBench-Write's own counter (:func:`count_words_longbench`: Han
+characters plus ASCII words), not with the agent's :func:`count_words`, so that S_l is comparable
+with published tables; the agent's reports keep their own count.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from longwriter.eval.rows import Prediction, Task
-from longwriter.text import count_words, length_score
+from longwriter.text import count_words_longbench, length_score
 
 # (label, low, high, high_inclusive): [0,500), [500,2k), [2k,4k), [4k,20k], then beyond.
 BUCKETS: tuple[tuple[str, int, float, bool], ...] = (
@@ -55,8 +59,8 @@ def _row(task: Task, produced: int, *, missing: bool = False) -> LengthRow:
 
 
 def score_prediction(pred: Prediction) -> LengthRow:
-    """Count the response's words (LongBench-Write convention) and score them against the task."""
-    return _row(pred.task, count_words(pred.response))
+    """Count the response's words (LongBench-Write's counter) and score them against the task."""
+    return _row(pred.task, count_words_longbench(pred.response))
 
 
 def score_rows(
@@ -71,7 +75,9 @@ def score_rows(
         return [score_prediction(p) for p in preds]
     by_key = {p.task.key: p.response for p in preds}
     return [
-        _row(t, count_words(by_key[t.key])) if t.key in by_key else _row(t, 0, missing=True)
+        _row(t, count_words_longbench(by_key[t.key]))
+        if t.key in by_key
+        else _row(t, 0, missing=True)
         for t in required
     ]
 

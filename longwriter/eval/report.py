@@ -1,9 +1,9 @@
 """Markdown report of one or more runs side by side (agent vs direct, model A vs model B).
 
 A run is a prediction file; the other commands write their results beside it, and the report picks
-up whatever exists: ``P.judge.jsonl`` (``eval quality``) and ``P.nll.jsonl`` (``eval nll``) for
-``P.jsonl``. Given the dataset's tasks, each run is scored on all of them: a task the run has no
-prediction for scores S_l 0 and is counted as missing.
+up whatever exists: ``P.judge.jsonl`` (``eval quality``), ``P.nll.jsonl`` (``eval nll``) and
+``P.reader.jsonl`` (``eval reader``) for ``P.jsonl``. Given the dataset's tasks, each run is scored
+on all of them: a task the run has no prediction for scores S_l 0 and is counted as missing.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from longwriter.eval.judge import DIMENSION_LABELS, DIMENSIONS, summarize_qualit
 from longwriter.eval.length import LengthRow, plot_points, score_rows, summarize_length
 from longwriter.eval.nll import cumulative_series, summarize_nll
 from longwriter.eval.plots import plot_length, plot_nll
+from longwriter.eval.reader import summarize_reader
 from longwriter.eval.rows import Task, keyed_rows, load_predictions
 
 NLL_POSITIONS = (100, 500, 1000, 2000, 4000, 8000, 16000, 32000)
@@ -43,6 +44,7 @@ class RunResult:
     nll_series: dict[str, list[Any]] | None
     seconds_mean: float | None
     completion_tokens_mean: float | None
+    reader: dict[str, Any] | None = None  # summary of ``eval reader``
 
 
 def _mean_of(rows: Sequence[dict[str, Any]], field: str) -> float | None:
@@ -73,6 +75,7 @@ def load_run(
     if scored:
         nll = summarize_nll(scored)
         series = cumulative_series([r["nll"] for r in scored])
+    read = keyed_rows(artifact(pred_path, "reader.jsonl"), keys)
     rows = [p.row for p in preds]
     return RunResult(
         label=label,
@@ -86,6 +89,7 @@ def load_run(
         nll_series=series,
         seconds_mean=_mean_of(rows, "seconds"),
         completion_tokens_mean=_mean_of(rows, "completion_tokens"),
+        reader=summarize_reader([r["document"] for r in read]) if read else None,
     )
 
 
@@ -116,6 +120,21 @@ def _metric_rows(
 
 def _quality(key: str) -> Callable[[RunResult], Any]:
     return lambda r: r.quality[key] if r.quality else None
+
+
+READER_ROWS = (
+    ("documents scored", "documents"),
+    ("paragraphs off the subject (mean share)", "mean_off_subject_share"),
+    ("paragraphs off the subject (max share)", "max_off_subject_share"),
+    ("meta-talk sentences (mean share)", "mean_meta_share"),
+    ("paragraphs with junk (total)", "junk_paragraphs"),
+    ("documents with junk", "documents_with_junk"),
+    ("bad headings per document", "mean_bad_headings"),
+)
+
+
+def _reader(key: str) -> Callable[[RunResult], Any]:
+    return lambda r: r.reader[key] if r.reader else None
 
 
 def _nll_at(series: dict[str, list[Any]] | None, position: int) -> float | None:
@@ -184,6 +203,12 @@ def build_report(
                 ]
                 for d in DIMENSIONS
             ],
+        )
+    if any(r.reader for r in runs):
+        lines += ["## What a reader reads", ""]
+        lines += _table(
+            ["metric", *labels],
+            _metric_rows(runs, [(name, _reader(key)) for name, key in READER_ROWS]),
         )
     if any(r.nll_series for r in runs):
         lines += ["## Cumulative average NLL", ""]

@@ -3,7 +3,8 @@
 ``direct`` is the baseline the LongWriter papers measure: the instruction as the only user message
 and a generous ``max_tokens`` (the context window minus the prompt). ``agent`` runs the AgentWrite
 pipeline (:func:`longwriter.api.awrite_document`). Output rows keep the task's fields and add
-``response``, ``words``, ``seconds``, token counts and, for the agent, its report.
+``response``, ``words`` (LongBench-Write's count, as S_l uses; the agent's report keeps its own),
+``seconds``, token counts and, for the agent, its report.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
 from longwriter.llm import Endpoint, chat_model
 from longwriter.llm.local_server import EMBEDDED_SAMPLING
-from longwriter.text import count_words, estimate_tokens
+from longwriter.text import count_words_longbench, estimate_tokens
 
 Mode = Literal["agent", "direct"]
 MODES: tuple[Mode, ...] = ("agent", "direct")
@@ -122,7 +123,7 @@ async def predict(task: Task, cfg: RunConfig) -> dict[str, Any]:
         "mode": cfg.mode,
         "model": cfg.endpoint.model,
         **produced,
-        "words": count_words(produced["response"]),
+        "words": count_words_longbench(produced["response"]),
         "seconds": round(time.monotonic() - started, 2),
     }
 

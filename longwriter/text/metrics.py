@@ -35,6 +35,28 @@ def repeated_ngram_share(text: str, n: int = 4) -> float:
     return repeated / positions if positions else 0.0
 
 
+LOOP_WINDOW = 120
+"""Words at the end of a text in generation that :func:`looping` looks at."""
+LOOP_SHARE = 0.5
+"""Share of repeated 4-grams in that window from which the text counts as looping (SmolLM2's loops
+repeat a sentence or a paragraph word for word: shares of 0.8-1.0; a 120-word stretch of its prose
+without a loop stays under 0.1)."""
+
+
+def looping(text: str) -> bool:
+    """Whether a text being generated has fallen into a loop: more than :data:`LOOP_SHARE` of the
+    4-grams of its last :data:`LOOP_WINDOW` words already occurred in those words."""
+    tokens = tokenize(text[-LOOP_WINDOW * 16 :])[-LOOP_WINDOW:]
+    if len(tokens) < LOOP_WINDOW:
+        return False
+    seen: set[NGram] = set()
+    repeated = 0
+    for gram in _ngrams(tokens, 4):
+        repeated += gram in seen
+        seen.add(gram)
+    return repeated > LOOP_SHARE * (len(tokens) - 3)
+
+
 def duplicated_lines(text: str, min_chars: int = 20) -> list[str]:
     """Stripped non-blank lines of at least ``min_chars`` characters that occur more than once.
 

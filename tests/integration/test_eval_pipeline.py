@@ -17,7 +17,7 @@ import pytest
 from longwriter.eval.nll import LlamaCppScorer
 from longwriter.jsonl import read_jsonl
 from longwriter.llm.local_server import LocalServer
-from longwriter.text import count_words
+from longwriter.text import count_words_longbench
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def test_run_score_judge_nll_and_report(local_server: LocalServer, tmp_path: Pat
     rows = [row for _, row in read_jsonl(preds["direct"])]
     assert sorted(r["key"] for r in rows) == ["1", "2", "3"]
     for row in rows:
-        assert row["words"] == count_words(row["response"])
+        assert row["words"] == count_words_longbench(row["response"])
         assert row["completion_tokens"] > 0 and row["seconds"] > 0
     again = _eval(*direct, *server)  # resume: everything is already there
     assert (again["skipped"], again["done"]) == (3, 0)
@@ -68,7 +68,7 @@ def test_run_score_judge_nll_and_report(local_server: LocalServer, tmp_path: Pat
     assert all(e["error"] for e in summary["errors"])
     for _, row in read_jsonl(preds["agent"]):
         assert row["mode"] == "agent" and row["report"]["sections"]
-        assert row["words"] == count_words(row["response"]) > 0
+        assert row["words"] == count_words_longbench(row["response"]) > 0
     rows_of = {"direct": 3, "agent": summary["done"]}
 
     for mode, pred in preds.items():

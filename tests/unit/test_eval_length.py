@@ -58,6 +58,18 @@ def test_chinese_text_counts_each_character_as_a_word() -> None:
     assert row.score == pytest.approx(50.0)
 
 
+def test_produced_words_are_counted_as_longbench_write_counts_them() -> None:
+    # 100 ASCII words and 50 numbers: LongBench-Write counts 100 (S_l 100), count_words 150.
+    row = score_prediction(parse_prediction(_pred(100, "word 2024 word " * 50)))
+    assert (row.produced, row.score) == (100, 100.0)
+    # Accented words count nothing: 50 of 100 against 100 required scores 1 - (100/50 - 1)/2 = 50.
+    row = score_prediction(parse_prediction(_pred(100, "café word " * 50)))
+    assert (row.produced, row.score) == (50, 50.0)
+    tasks = [parse_prediction({**_pred(100, ""), "key": "a"}).task]
+    preds = [parse_prediction({**_pred(100, "Ünïcödé word " * 100), "key": "a"})]
+    assert score_rows(preds, tasks)[0].produced == 100
+
+
 def test_empty_and_null_responses_score_zero() -> None:
     assert _score(500, "") == 0.0
     assert _score(500, "   \n ") == 0.0

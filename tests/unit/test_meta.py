@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from longwriter.eval.reader import agreement, meta_pairs
 from longwriter.nodes.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
 from longwriter.nodes.planner import tidy_plan
 from longwriter.text.meta import is_meta
+from tests.reader_data import assert_agrees, labelled_paragraphs
 
 TOPIC = "Write a 1200-word history of the printing press and how it changed Europe."
 
@@ -52,6 +54,94 @@ def test_topic_words_are_not_held_against_the_text() -> None:
 )
 def test_chinese_meta_sentences(sentence: str, meta: bool) -> None:
     assert is_meta(sentence, "zh", "写一篇关于印刷术历史的文章") is meta
+
+
+COFFEE = "Write a 1500-word illustrated guide to the history of coffee, from its legends in Ethiopia to modern espresso culture."
+
+
+@pytest.mark.parametrize(
+    ("sentence", "meta"),
+    [
+        # The demo's third-person talk about the document.
+        ("This guide is designed for a 4-sectioned document.", True),
+        ("This chapter includes information about how coffee was made.", True),
+        ("It goes into detail covering the different parts of the story.", True),
+        ("This guide aims to provide readers with information about coffee.", True),
+        ("This part added new facts.", True),
+        ("In this section, we look at the coffeehouses of Cairo.", True),
+        ("The following paragraphs describe how coffee reached Europe.", True),
+        ("We will now discuss the Ottoman coffeehouses.", True),
+        ("The chapter will explore how coffee reached Java.", True),
+        ("The goal is to showcase how espresso machines work.", True),
+        ("In this part of the guide, I will talk about roasting.", True),
+        ("I'm sorry for the confusion in my previous posts.", True),
+        ("Length: about 75 words.", True),
+        # Ordinary prose with the same words.
+        ("The story of coffee begins in Ethiopia.", False),
+        ("The guide led us up the ridge to the old plantation.", False),
+        ("This part of the city was rebuilt after the fire of 1666.", False),
+        ("Our guide showed us the roasting drums.", False),
+        ("This section of the coffee belt has volcanic soil.", False),
+        ("Coffee houses were called penny universities in London.", False),
+    ],
+)
+def test_third_person_talk_about_the_document(sentence: str, meta: bool) -> None:
+    assert is_meta(sentence, "en", COFFEE) is meta
+
+
+@pytest.mark.parametrize(
+    ("sentence", "meta"),
+    [
+        ("本文将介绍咖啡的历史。", True),
+        ("本章主要讨论咖啡在欧洲的传播。", True),
+        ("在这一部分中，我们回顾了咖啡的起源。", True),
+        ("以下内容将介绍咖啡的传播。", True),
+        ("接下来我们将讨论奥斯曼帝国的咖啡馆。", True),
+        ("本文将从起源、传播和饮用方式几个方面展开论述。", True),
+        ("希望本文能帮助读者了解咖啡。", True),
+        ("以上就是本文的全部内容。", True),
+        ("本节车厢已经满员。", False),
+        ("这部分资金主要用于修路。", False),
+        ("气温降到零度以下，说明冬天来了。", False),
+        ("这一段时间咖啡价格上涨。", False),
+        ("咖啡在十五世纪传入也门。", False),
+    ],
+)
+def test_chinese_self_reference(sentence: str, meta: bool) -> None:
+    assert is_meta(sentence, "zh", "写一篇关于咖啡历史的文章") is meta
+
+
+def test_a_subject_about_writing_keeps_its_vocabulary() -> None:
+    essay = "Write a 3000-word guide to writing a persuasive essay."
+    for sentence in [
+        "The first sentence of each body paragraph is its topic sentence.",
+        "Transition words guide the reader through your argument.",
+        "Your thesis belongs at the end of the first paragraph.",
+        "Cut filler: a 500-word essay has no room for it.",
+    ]:
+        assert not is_meta(sentence, "en", essay), sentence
+        assert is_meta(sentence, "en", COFFEE), sentence
+    assert is_meta("This guide will now discuss how to conclude your essay.", "en", essay)
+
+
+def test_a_document_noun_of_the_subject_is_not_self_reference() -> None:
+    review = "Write an essay on the novel Moby-Dick."
+    assert not is_meta("This novel explores obsession and revenge.", "en", review)
+    assert not is_meta(
+        "The book explores obsession and revenge.", "en", "Write a review of the book Moby-Dick."
+    )
+    assert is_meta("The book explores obsession and revenge.", "en", COFFEE)
+
+
+# Measured with benchmarks/calibrate_reader.py on the labelled set (see longwriter/text/meta.py);
+# the test allows 0.03 below each figure.
+META_AGREEMENT = {"en": (0.985, 0.80), "zh": (0.971, 1.0)}
+
+
+@pytest.mark.parametrize("language", sorted(META_AGREEMENT))
+def test_meta_agrees_with_the_labelled_set(language: str) -> None:
+    got = agreement(p for r in labelled_paragraphs(language) for p in meta_pairs(r))
+    assert_agrees(got, META_AGREEMENT[language], margin=0.03, positives=30)
 
 
 def test_languages_without_a_vocabulary_keep_everything() -> None:

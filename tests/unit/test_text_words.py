@@ -4,6 +4,7 @@ import pytest
 
 from longwriter.text import (
     count_words,
+    count_words_longbench,
     estimate_tokens,
     split_sentences,
     tokenize,
@@ -34,6 +35,42 @@ from longwriter.text import (
 )
 def test_count_words(text: str, expected: int) -> None:
     assert count_words(text) == expected
+
+
+# LongBench-Write's counter, whatever its quirks: Han characters in U+4E00-U+9FFF plus ASCII letter
+# runs between word boundaries (a Latin word glued to a Han character, digit or "_" has none).
+@pytest.mark.parametrize(
+    ("text", "expected", "ours"),
+    [
+        ("", 0, 0),
+        ("!!! ... --- ，。？", 0, 0),
+        ("Hello, world!", 2, 2),
+        ("## Heading\n\n- item one\n- item two", 5, 5),
+        ("A well-known fact", 4, 3),  # hyphenated: two words
+        ("don't panic, it's fine", 6, 4),  # apostrophes split words
+        ("Don’t stop", 3, 2),
+        ("10,000 words in 2024", 2, 4),  # digits are not words
+        ("3.5 times, e.g. in the U.S.", 7, 6),
+        ("GPT4 and GPT-4", 2, 3),  # "GPT4": letters glued to a digit
+        ("snake_case and __bold__", 1, 3),
+        ("café naïve résumé", 0, 3),  # accented letters: no ASCII run between word boundaries
+        ("cafe\u0301 au lait", 3, 3),  # decomposed: "cafe" is followed by a non-word mark
+        ("Ünïcödé ok", 1, 2),
+        ("Привет, мир", 0, 2),
+        ("人工智能正在改变世界。", 10, 10),
+        ("一万字的文章。", 6, 6),
+        ("我用Python写了3个程序", 7, 9),  # "Python" glued to Han characters
+        ("我用 Python 写了 3 个程序", 8, 9),
+        ("这是GPT-4模型", 4, 5),
+        ("日本語の文章", 5, 6),  # kanji count, kana do not
+        ("これはペンです", 0, 7),
+        ("한국어 문장", 0, 5),
+        ("\U00020000", 0, 1),  # CJK extension B is outside U+4E00-U+9FFF
+    ],
+)
+def test_count_words_longbench(text: str, expected: int, ours: int) -> None:
+    assert count_words_longbench(text) == expected
+    assert count_words(text) == ours  # the general counter, for contrast
 
 
 @pytest.mark.parametrize(

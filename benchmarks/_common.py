@@ -9,10 +9,12 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
-from longwriter import WriterContext
+from longwriter import DocumentResult, WriterContext
 from longwriter.agent.models import Models
+from longwriter.batch_docs import save_text
 from longwriter.llm import Endpoint
 from longwriter.llm.embeddings import get_embedder
 
@@ -104,15 +106,36 @@ def warm_up(ctx: WriterContext, *, embedder: bool = True) -> Endpoint:
 
 
 def document_row(report: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """The per-document figures of a finished run's report."""
+    """The per-document figures of a finished run's report (reader columns: see
+    ``longwriter.text.reader.reader_figures``)."""
+    reader = report["reader"]["document"]
     return {
         "target": report["target_words"],
         "words": report["words"],
         "S_l": report["length_score"],
         "rep4": report["rep4"],
         "duplicated_lines": report["duplicated_lines"],
+        "off_subject_share": reader["off_subject_share"],
+        "meta_share": reader["meta_share"],
+        "junk_paragraphs": reader["junk_paragraphs"],
+        "bad_headings": reader["bad_headings"],
         "sections": len(report["sections"]),
         "calls": report["calls"],
         "completion_tokens": report["completion_tokens"],
         "seconds": round(seconds, 1),
     }
+
+
+def add_out_dir(parser: argparse.ArgumentParser) -> None:
+    """``--out-dir``: where to keep each document and its report, to read them afterwards."""
+    parser.add_argument("--out-dir", type=Path, help="also save each document and its report here")
+
+
+def save_result(out_dir: Path | None, name: str, result: DocumentResult) -> None:
+    """Save ``result`` as ``out_dir/name.md`` and ``out_dir/name.report.json`` (if ``out_dir``)."""
+    if out_dir is None:
+        return
+    save_text(out_dir / f"{name}.md", result.text)
+    save_text(
+        out_dir / f"{name}.report.json", json.dumps(result.report, ensure_ascii=False, indent=1)
+    )

@@ -65,12 +65,14 @@ from typing import Any
 
 import httpx
 from _common import (
+    add_out_dir,
     add_server_args,
     document_row,
     instruction,
     log,
     machine,
     print_progress,
+    save_result,
     warm_up,
     writer_context,
 )
@@ -268,6 +270,7 @@ def run_agent(args: argparse.Namespace, *, need_prefix: bool = False) -> tuple[S
     started = time.monotonic()
     result = write_document(instruction(0, args.words), context=ctx, on_event=print_progress)
     seconds = time.monotonic() - started
+    save_result(args.out_dir, f"{server.kind}-{args.words}", result)
     return server, AgentRun(result, seconds, _hit_rate(before, prefix_counters(server)))
 
 
@@ -570,6 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_server_args(cmd, embedding=name != "memory")
         if name in ("overhead", "prefix"):
             cmd.add_argument("--words", type=int, default=3000, help="document length")
+            add_out_dir(cmd)
         elif name == "scaling":
             cmd.add_argument("--k", type=int, nargs="+", default=[1, 2, 4, 8])
             cmd.add_argument("--words", type=int, default=600, help="length of each document")

@@ -2,7 +2,7 @@
 
 from longwriter.agent import WriterContext, build_graph
 from longwriter.api import DocumentResult, awrite_document, write_document, write_many
-from longwriter.errors import BackendError, ConfigError, LongWriterError, PlanError
+from longwriter.errors import BackendError, ConfigError, LongWriterError
 
 __version__ = "0.1.0"
 
@@ -11,7 +11,6 @@ __all__ = [
     "ConfigError",
     "DocumentResult",
     "LongWriterError",
-    "PlanError",
     "WriterContext",
     "awrite_document",
     "build_graph",

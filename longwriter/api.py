@@ -27,6 +27,10 @@ Event = dict[str, Any]
 MODES: list[StreamMode] = ["custom", "values"]
 
 
+MIN_LENGTH_SCORE = 50.0
+"""A document whose length score S_l is below this ended far from its target: the run failed."""
+
+
 @dataclass
 class DocumentResult:
     """A finished document."""
@@ -35,6 +39,25 @@ class DocumentResult:
     report: dict[str, Any]
     thread_id: str
     plan: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def shortfall(self) -> str | None:
+        """Why the document counts as a failure (far below its target), else None."""
+        return shortfall(self.report)
+
+
+def shortfall(report: dict[str, Any]) -> str | None:
+    """A one-line reason when ``report`` describes a document far below its target, else None."""
+    score = float(report.get("length_score", 100.0))
+    if score >= MIN_LENGTH_SCORE:
+        return None
+    sections = report.get("sections", [])
+    weak = [s for s in sections if s.get("verdict") != "accepted"]
+    return (
+        f"the document has {report.get('words', 0)} of {report.get('target_words')} words "
+        f"(S_l {score:.0f} < {MIN_LENGTH_SCORE:.0f}); {len(weak)} of {len(sections)} sections "
+        "were not accepted (their reasons are in the report)"
+    )
 
 
 @contextmanager

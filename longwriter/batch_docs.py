@@ -20,7 +20,7 @@ from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext
 from longwriter.api import Event, awrite_document
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.build import prompt_key
-from longwriter.errors import ConfigError
+from longwriter.errors import ConfigError, LongWriterError
 from longwriter.jsonl import JsonlError, read_jsonl
 
 RESULTS = "results.jsonl"
@@ -127,6 +127,9 @@ async def write_batch(
         text_path, report_path = out_dir / f"{item.id}.md", out_dir / f"{item.id}.report.json"
         save_text(text_path, result.text)
         save_text(report_path, json.dumps(result.report, ensure_ascii=False, indent=2))
+        problem = result.shortfall
+        if problem:  # a failure: counted, and written again by the next run
+            raise LongWriterError(f"{problem}; see {report_path}")
         fields = {k: result.report.get(k) for k in SUMMARY_FIELDS}
         return fields | {"output": str(text_path), "report": str(report_path)}
 

@@ -319,7 +319,7 @@ def write(
     from langgraph.types import Command
 
     from longwriter.agent.graph import build_graph
-    from longwriter.api import MODES, sqlite_checkpointer
+    from longwriter.api import MODES, shortfall, sqlite_checkpointer
     from longwriter.batch_docs import SUMMARY_FIELDS, read_batch, save_text
 
     try:
@@ -420,15 +420,16 @@ def write(
     save_text(output, values["document"])
     save_text(report, json.dumps(values["report"], ensure_ascii=False, indent=2))
     rep = values["report"]
+    summary = {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
+    problem = shortfall(rep)
+    if problem:
+        print(json.dumps(summary | {"failed": problem}))
+        raise _fail(f"{problem}; written anyway: {output}, report: {report}")
     err.print(
         f"[bold green]done:[/] {output} — {rep['words']} words (target {rep['target_words']}, "
         f"S_l {rep['length_score']:.1f}, rep4 {rep['rep4']:.3f}, {rep['seconds']:.0f}s); report: {report}"
     )
-    print(
-        json.dumps(
-            {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
-        )
-    )
+    print(json.dumps(summary))
 
 
 def _check_mode(

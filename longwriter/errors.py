@@ -13,7 +13,3 @@ class ConfigError(LongWriterError):
 
 class BackendError(LongWriterError):
     """The model server is unreachable, unknown, or keeps failing."""
-
-
-class PlanError(LongWriterError):
-    """No usable plan could be obtained from the model."""

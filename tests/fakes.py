@@ -1,5 +1,6 @@
-"""A scripted chat model for graph tests: answers plan requests with an AgentWrite plan and section
-requests with the asked number of distinct words (or a configured fraction of it)."""
+"""Scripted chat models for graph tests: ``ScriptedWriter`` answers plan requests with an AgentWrite
+plan and section requests with the asked number of distinct words (or a configured fraction of it);
+``ReplayWriter`` first replays a fixed list of replies, whatever the prompts say."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
+
+from longwriter.text import parse_target_words
+from longwriter.text.subject import subject_of
 
 VOCAB = [
     "river",
@@ -65,6 +69,7 @@ class ScriptedWriter(BaseChatModel):
     exchanges: list[tuple[list[BaseMessage], str]] = Field(default_factory=list)  # request, reply
     section_replies: list[str] = Field(default_factory=list)
     counter: int = 0
+    topic: str = ""  # what its prose is about (set by the plans it makes up, or by the test)
 
     @property
     def _llm_type(self) -> str:
@@ -84,10 +89,12 @@ class ScriptedWriter(BaseChatModel):
         elif "different aspects" in prompt or "个不同方面" in prompt:
             n = int(re.search(r"(\d+) (?:different aspects|个不同方面)", prompt).group(1))  # type: ignore[union-attr]
             text = "\n".join(
-                f"{k}. Aspect {_tag(self.counter + k)} of this chapter" for k in range(1, n + 1)
+                f"{k}. Aspect {_tag(self.counter + k)} in detail" for k in range(1, n + 1)
             )
         elif self.section_replies:
             text = self.section_replies.pop(0)
+        elif not re.search(r"about \d+", prompt):  # not a section request (e.g. a plan fallback)
+            text = self.plan_reply or ""
         else:
             asked = int(re.findall(r"about (\d+)", prompt)[-1])  # the step's, not the task's
             text = self._prose(int(asked * self.ratio))
@@ -96,8 +103,13 @@ class ScriptedWriter(BaseChatModel):
 
     def _plan(self, prompt: str) -> str:
         n = int(re.search(r"exactly (\d+) sections", prompt).group(1))  # type: ignore[union-attr]
+        # A plan a reader would accept: distinct headings, main points about the instruction's subject
+        # (the instruction is the prompt's first line that asks for a length).
+        line = next((ln for ln in prompt.splitlines() if parse_target_words(ln)), "")
+        self.topic = subject_of(line) if line else "the subject"
         return "Title: A Test Document\n" + "\n".join(
-            f"Paragraph {i} - Main Point: Topic {i}: what happened in part {i} - Word Count: 300 words"
+            f"Paragraph {i} - Main Point: Topic {i} and the {VOCAB[i % len(VOCAB)]}: "
+            f"how {self.topic} changed in period {i} - Word Count: 300 words"
             for i in range(1, n + 1)
         )
 
@@ -109,7 +121,31 @@ class ScriptedWriter(BaseChatModel):
             sentence = [
                 f"{VOCAB[(n * k + k * k) % len(VOCAB)]}{_tag(n * 9 + k)}" for k in range(1, 10)
             ]
+            topic = [w for w in re.findall(r"\w+", self.topic) if len(w) > 3] or self.topic.split()
+            if topic:  # two words of the topic in every sentence, in turn
+                sentence[2], sentence[6] = topic[n % len(topic)], topic[(n + 1) % len(topic)]
             out += sentence
         sentences = [" ".join(out[i : i + 9]).capitalize() + "." for i in range(0, words, 9)]
         paragraphs = [" ".join(sentences[i : i + 5]) for i in range(0, len(sentences), 5)]
         return "\n\n".join(paragraphs)
+
+
+class ReplayWriter(ScriptedWriter):
+    """Replies with ``replies`` in order, whatever the prompts say (planning comes first in a run);
+    once they are used up, writes sections like :class:`ScriptedWriter`."""
+
+    replies: list[str] = Field(default_factory=list)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if not self.replies:
+            return super()._generate(messages, stop, run_manager, **kwargs)
+        text = self.replies.pop(0)
+        self.calls.append(str(messages[-1].content))
+        self.exchanges.append((list(messages), text))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])

@@ -1,4 +1,5 @@
-"""A tiny OpenAI-compatible HTTP server for unit tests: ``/models`` and non-streaming chat completions."""
+"""A tiny OpenAI-compatible HTTP server for unit tests: ``/models`` and chat completions (streamed
+or not)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class StubState:
     """What the stub serves and what it received; ``unavailable`` answers that many requests with 503."""
 
     models: list[str] = field(default_factory=lambda: ["stub-model"])
+    owned_by: str = "stub"  # vLLM lists "vllm", llama-cpp-python "me"
     max_model_len: int | None = None
     reply: str = "Hello from the stub."
     unavailable: int = 0
@@ -53,7 +55,7 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
                     {
                         "id": m,
                         "object": "model",
-                        "owned_by": "stub",
+                        "owned_by": state.owned_by,
                         "max_model_len": state.max_model_len,
                     }
                     for m in state.models
@@ -67,23 +69,44 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             state.requests.append(body)
             if self._busy():
                 return
+            usage = {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
+            head = {"id": "chatcmpl-stub", "created": 0, "model": body.get("model", "")}
+            if body.get("stream"):
+                self._stream(head, usage)
+                return
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": state.reply},
+                "finish_reason": "stop",
+            }
             self._send(
-                200,
+                200, {**head, "object": "chat.completion", "choices": [choice], "usage": usage}
+            )
+
+        def _stream(self, head: dict[str, Any], usage: dict[str, int]) -> None:
+            """Server-sent events as OpenAI sends them: content, finish, usage, [DONE]."""
+            chunk = {**head, "object": "chat.completion.chunk"}
+            events = [
                 {
-                    "id": "chatcmpl-stub",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body.get("model", ""),
+                    **chunk,
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": state.reply},
-                            "finish_reason": "stop",
+                            "delta": {"role": "assistant", "content": state.reply},
+                            "finish_reason": None,
                         }
                     ],
-                    "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
                 },
-            )
+                {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                {**chunk, "choices": [], "usage": usage},
+            ]
+            data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
+            data += b"data: [DONE]\n\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
     return Handler
 

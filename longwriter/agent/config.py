@@ -14,6 +14,7 @@ ROLES = ("plan", "write")
 """Kinds of model call that may go to their own endpoint: planning, and writing/revising sections.
 (Section summaries are extractive: no model call.)"""
 _ENDPOINT_KEYS = ("base_url", "model", "api_key")
+PROMPT_LAYOUTS = ("auto", "history", "compact")
 
 
 def home_dir() -> Path:
@@ -89,6 +90,14 @@ class WriterContext:
     ``{"repetition_penalty": 1.05, "top_k": 40}`` (vLLM)."""
     context_window: int | None = None
     """Model context in tokens; None asks the server (vLLM) or uses 8192 (embedded)."""
+    prompt_layout: str = "auto"
+    """How the writer asks for text: ``history`` (every accepted section replayed as earlier turns: a
+    growing prefix that vLLM's prefix cache reuses), ``compact`` (per section, a short conversation
+    that opens with the instruction, the end of the previous section and the step: small models stay
+    closer to the subject), or ``auto`` (compact for a context window of 8,192 tokens or less, which
+    the embedded model has, else history)."""
+    step_words: int = 200
+    """Compact layout: words asked for per call; longer sections take several calls."""
     section_words: int = 400
     """Preferred section length when planning (AgentWrite uses 200-1000)."""
     min_section_words: int = 150
@@ -104,6 +113,9 @@ class WriterContext:
     """Highest repeated-4-gram share accepted inside a section."""
     max_overlap: float = 0.2
     """Highest share of a section's 8-grams that may already occur earlier in the document."""
+    content_filter: bool = True
+    """Drop junk (URLs, ids, markup debris) and paragraphs off the subject from every draft; the
+    length loop then refills the section with text on the subject."""
     structured_plan: bool = True
     """Ask for the plan as JSON schema output first (falls back to the AgentWrite line format)."""
     review_plan: bool = False
@@ -122,6 +134,10 @@ class WriterContext:
 
     def __post_init__(self) -> None:
         _check_endpoints(self.endpoints)
+        if self.prompt_layout not in PROMPT_LAYOUTS:
+            raise ConfigError(
+                f"prompt_layout must be one of {', '.join(PROMPT_LAYOUTS)}, got {self.prompt_layout!r}"
+            )
         if self.connect_wait < 0:
             raise ConfigError(f"connect_wait must be 0 or more seconds, got {self.connect_wait}")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 
 from longwriter.agent.config import WriterContext
 from longwriter.errors import BackendError
@@ -20,9 +20,11 @@ from longwriter.llm import (
     chat_model,
     check_endpoint,
     resolve_endpoint,
+    server_kind,
 )
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING
-from longwriter.text import estimate_tokens
+from longwriter.llm.sampling import anti_loop_body, anti_loop_temperature
+from longwriter.text import estimate_tokens, looping
 
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 
@@ -95,16 +97,22 @@ class Models:
             self.ctx.temperature if temperature is None else temperature,
         )
 
-    def limits(self, max_tokens: int, min_tokens: int = 0, role: str = "write") -> dict[str, Any]:
+    def limits(
+        self, max_tokens: int, min_tokens: int = 0, role: str = "write", loop_level: int = 0
+    ) -> dict[str, Any]:
         """Per-call length and sampling arguments; ``max_tokens`` also goes in the body for servers
         (llama.cpp) that ignore OpenAI's newer ``max_completion_tokens``; ``min_tokens`` only where the
-        server takes it; the embedded model's sampling defaults unless ``extra_body`` overrides them."""
+        server takes it; the embedded model's sampling defaults unless ``extra_body`` overrides them,
+        raised to the run's anti-loop ``loop_level`` (see ``longwriter.llm.sampling``)."""
         max_tokens = max(16, max_tokens)
         if self.override is not None:
             return {"max_tokens": max_tokens}
         endpoint = self.endpoint(role)
         defaults = EMBEDDED_SAMPLING if endpoint.embedded else {}
-        body = {**defaults, **self.ctx.extra_body, "max_tokens": max_tokens}
+        body = anti_loop_body(
+            server_kind(endpoint), loop_level, {**defaults, **self.ctx.extra_body}
+        )
+        body["max_tokens"] = max_tokens
         if min_tokens > 0 and accepts_min_tokens(endpoint):
             body["min_tokens"] = min(min_tokens, max_tokens - 1)
         return {"max_tokens": max_tokens, "extra_body": body}
@@ -118,16 +126,24 @@ class Models:
         temperature: float | None = None,
         response_format: dict[str, Any] | None = None,
         role: str = "write",
+        loop_level: int = 0,
     ) -> Reply:
         """One chat completion for ``role`` (streamed when a stream consumer listens); reasoning text
-        stripped."""
+        stripped. ``loop_level`` > 0 samples against loops (a higher penalty, a warmer temperature)."""
         started = time.monotonic()
-        kwargs = self.limits(max_tokens, min_tokens, role)
+        kwargs = self.limits(max_tokens, min_tokens, role, loop_level)
+        if loop_level:
+            base = self.ctx.temperature if temperature is None else temperature
+            temperature = anti_loop_temperature(base, loop_level)
         if response_format is not None and self.override is None:
             # In the body, not as a client argument: the client would switch to its strict parse mode.
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:
-            msg = self.chat(temperature=temperature, role=role).invoke(messages, **kwargs)
+            chat = self.chat(temperature=temperature, role=role)
+            if response_format is None:
+                msg, looped = stream_until_loop(chat, messages, kwargs)
+            else:
+                msg, looped = chat.invoke(messages, **kwargs), False
         except openai.BadRequestError as exc:
             text = str(exc)
             if "context" in text.lower() or "too long" in text.lower() or "maximum" in text.lower():
@@ -150,13 +166,36 @@ class Models:
         meta = msg.response_metadata or {}
         return Reply(
             text=text,
-            finish_reason=meta.get("finish_reason"),
+            finish_reason=LOOP_FINISH if looped else meta.get("finish_reason"),
             prompt_tokens=int(
                 usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
             ),
             completion_tokens=int(usage.get("output_tokens") or estimate_tokens(text)),
             seconds=time.monotonic() - started,
         )
+
+
+LOOP_FINISH = "loop"
+"""``Reply.finish_reason`` of a reply cut off because the model fell into a loop."""
+LOOP_CHECK_CHARS = 256  # how much new text arrives between two loop checks of a stream
+
+
+def stream_until_loop(
+    chat: BaseChatModel, messages: list[BaseMessage], kwargs: dict[str, Any]
+) -> tuple[BaseMessage, bool]:
+    """Stream a reply and stop reading it when its end loops (:func:`longwriter.text.looping`):
+    closing the stream makes the server abort the request, so a loop costs a few hundred tokens
+    instead of all of ``max_tokens`` (on vLLM with its own sampling, SmolLM2 looped to the limit)."""
+    reply: BaseMessageChunk | None = None
+    unchecked = 0
+    for chunk in chat.stream(messages, **kwargs):
+        reply = chunk if reply is None else reply + chunk
+        unchecked += len(str(chunk.content))
+        if unchecked >= LOOP_CHECK_CHARS:
+            unchecked = 0
+            if looping(str(reply.content)):
+                return reply, True
+    return (reply if reply is not None else AIMessageChunk(content="")), False
 
 
 def _chat(endpoint: Endpoint, ctx: WriterContext, temperature: float) -> BaseChatModel:

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 from pydantic import BaseModel, Field
 
+from longwriter.text.form import FormFields
+
 Action = Literal["accept", "expand", "dedupe", "rewrite", "condense"]
 
 
@@ -33,6 +35,16 @@ class PlannedSection(TypedDict):
     words: int
 
 
+class PlanProblem(TypedDict):
+    """A problem found in a plan by the sanity check (``longwriter.nodes.plan_sanity``)."""
+
+    section: int | None  # index in the plan as it was checked; None for the title or the whole plan
+    target: Literal["title", "heading", "main_point", "plan"]
+    code: str  # a HeadingProblem or PlanCode value
+    message: str
+    repaired: bool  # False: still in the plan (reported, e.g. in a user's own plan)
+
+
 class Turn(TypedDict):
     """One exchange of the conversation that produced a draft, replayed in later prompts."""
 
@@ -48,6 +60,7 @@ class Draft(TypedDict):
     words: int
     finish_reason: str | None
     action: str  # how it was produced: write, expand, rewrite, dedupe, ...
+    removed: NotRequired[dict[str, int]]  # paragraphs dropped by content control, by kind
     score: NotRequired[float]  # set by the critic
     reasons: NotRequired[list[str]]
 
@@ -59,6 +72,7 @@ class Verdict(TypedDict):
     action: Action
     reasons: list[str]
     score: float  # higher is better; used to keep the best attempt
+    degenerate: NotRequired[bool]  # the model looped: sample against loops from now on
 
 
 class SectionResult(TypedDict):
@@ -111,6 +125,9 @@ class WriterState(TypedDict, total=False):
     title: str
     plan: Any  # user-supplied plan (dict / list) before normalisation
     sections_plan: list[PlannedSection]
+    form: FormFields  # what the document looks like: genre, section headings, title line
+    subject: str  # what the document is about (longwriter.text.subject_of)
+    plan_notes: list[PlanProblem]  # plan problems found, repaired or reported
     budgets: list[int]
     current: int
     boundary: int  # sections before this index are shown to the writer as summaries only
@@ -120,5 +137,6 @@ class WriterState(TypedDict, total=False):
     verdict: Verdict | None
     stats: Annotated[dict[str, float], add_numbers]
     calibration: dict[str, float]
+    loop_level: int  # anti-loop sampling level learned in this run (see longwriter.llm.sampling)
     document: str
     report: dict[str, Any]

@@ -7,6 +7,7 @@ from longwriter.llm.endpoint import (
     check_endpoint,
     resolve_endpoint,
     served_models,
+    server_kind,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "check_endpoint",
     "resolve_endpoint",
     "served_models",
+    "server_kind",
 ]

@@ -17,6 +17,7 @@ from langchain_openai import ChatOpenAI
 
 from longwriter.errors import BackendError
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, shared_server
+from longwriter.llm.sampling import ServerKind
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +123,22 @@ def check_endpoint(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> int | None
     )
 
 
-MIN_TOKENS_OWNERS = frozenset({"vllm", "me"})
+_OWNERS: dict[str, ServerKind] = {"vllm": "vllm", "me": "llama.cpp"}
 
 
 @cache
-def accepts_min_tokens(endpoint: Endpoint) -> bool:
-    """True for servers known to take ``min_tokens``: vLLM, and llama-cpp-python (embedded, or reached
-    by URL: it lists its models as ``owned_by: "me"``); OpenAI itself rejects the field."""
+def server_kind(endpoint: Endpoint) -> ServerKind:
+    """Which server answers: vLLM (models ``owned_by: "vllm"``), llama-cpp-python (embedded, or
+    reached by URL: ``owned_by: "me"``), else an OpenAI-style server that takes only OpenAI's fields."""
     if endpoint.embedded:
-        return True
-    return any(m.get("owned_by") in MIN_TOKENS_OWNERS for m in _get_models(endpoint))
+        return "llama.cpp"
+    owners = [_OWNERS.get(str(m.get("owned_by"))) for m in _get_models(endpoint)]
+    return next((kind for kind in owners if kind), "openai")
+
+
+def accepts_min_tokens(endpoint: Endpoint) -> bool:
+    """True for servers known to take ``min_tokens`` (vLLM, llama-cpp-python); OpenAI rejects it."""
+    return server_kind(endpoint) != "openai"
 
 
 def chat_model(

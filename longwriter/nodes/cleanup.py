@@ -49,6 +49,22 @@ def strip_heading(text: str, title: str, others: Sequence[str] = ()) -> str:
     return "\n".join(lines).strip()
 
 
+_MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+\S")
+
+
+def drop_inner_headings(text: str, titles: Sequence[str] = ()) -> str:
+    """Drop Markdown heading lines anywhere in a reply, and bare lines repeating a planned heading
+    or the title: the document sets its own headings (a reply of the embedded model carried a
+    "### Advantages of Heat Pumps" under the section of that name)."""
+    keys = {_norm(t) for t in titles} - {""}
+    kept = [
+        line
+        for line in text.split("\n")
+        if not _MARKDOWN_HEADING.match(line) and _norm(line.strip("*_ ")) not in keys
+    ]
+    return "\n".join(kept)
+
+
 def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
     """Drop lines that restate the plan: a (numbered) section heading followed by a colon, or a bare
     "(2/3)" part marker."""
@@ -69,6 +85,29 @@ def drop_echoed_lines(text: str, prompt: str) -> str:
     return "\n".join(line for line in text.split("\n") if _norm(line) not in echoed)
 
 
+PROSE_LINE_WORDS = 12  # a line this long that ends a sentence is a paragraph, not a verse line
+
+
+def split_prose_lines(text: str) -> str:
+    """Make every long prose line its own paragraph: small models separate paragraphs by a single
+    line break, which Markdown joins into one wall of text. Lists, tables and short (verse) lines
+    are left as they are."""
+
+    def prose(line: str) -> bool:
+        return (
+            count_words(line) >= PROSE_LINE_WORDS
+            and not LIST_BULLET.match(line)
+            and not line.lstrip().startswith(("#", "|", ">"))
+            and trim_to_sentence(line) == line
+        )
+
+    blocks = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = block.strip().split("\n")
+        blocks.append("\n\n".join(lines) if all(map(prose, lines)) else block.strip())
+    return "\n\n".join(b for b in blocks if b)
+
+
 def clean_draft(
     text: str,
     title: str,
@@ -83,9 +122,9 @@ def clean_draft(
     ``titles``: the document title and every planned heading; ``prompt``: the text of the request
     it answers)."""
     text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
-    text = strip_heading(text, title, titles)
+    text = drop_inner_headings(strip_heading(text, title, titles), titles)
     text = drop_meta(re.sub(r"\n{3,}", "\n\n", text), language, topic)
-    return trim_to_sentence(text) if truncated else text
+    return split_prose_lines(trim_to_sentence(text) if truncated else text)
 
 
 def replay_text(

@@ -13,6 +13,7 @@ from longwriter.agent.models import Models
 from longwriter.agent.state import WriterState
 from longwriter.llm.embeddings import get_embedder
 from longwriter.memory import SectionMemory, open_memory
+from longwriter.text.reader import SubjectScorer
 
 
 @lru_cache(maxsize=32)
@@ -20,6 +21,20 @@ def _memory(
     location: str, doc_id: str, kind: str, url: str | None, model: str | None
 ) -> SectionMemory:
     return open_memory(location, doc_id, get_embedder(kind, url, model))
+
+
+@lru_cache(maxsize=16)
+def _scorer(
+    kind: str, url: str | None, model: str | None, subject: str, language: str
+) -> SubjectScorer:
+    # The lexical hashing embedder separates Chinese subjects where MiniLM (English-trained) cannot.
+    fallback = get_embedder("hash").embed if kind != "hash" else None
+    return SubjectScorer(get_embedder(kind, url, model).embed, subject, language, fallback=fallback)
+
+
+def subject_reference(state: WriterState) -> str:
+    """What relevance is measured against: the subject phrase, else the instruction."""
+    return state.get("subject") or state["instruction"]
 
 
 class Services:
@@ -39,6 +54,17 @@ class Services:
             ctx.embedding,
             ctx.embedding_base_url,
             ctx.embedding_model,
+        )
+
+    def scorer(self, state: WriterState) -> SubjectScorer:
+        """How much texts are about this document's subject (the run's embedder, calibrated)."""
+        ctx = self.ctx
+        return _scorer(
+            ctx.embedding,
+            ctx.embedding_base_url,
+            ctx.embedding_model,
+            subject_reference(state),
+            state["language"],
         )
 
     def emit(self, event: str, **data: Any) -> None:

@@ -8,7 +8,9 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
+from longwriter.agent.models import LOOP_FINISH
 from longwriter.agent.state import Action, Draft, Verdict, WriterState
+from longwriter.llm.sampling import MAX_LOOP_LEVEL
 from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
 from longwriter.nodes.common import Services
 from longwriter.text import (
@@ -20,6 +22,9 @@ from longwriter.text import (
 )
 
 _CJK_LANGS = {"zh", "ja", "ko"}
+LOOP_LINES = 2  # duplicated lines in one draft that mean the model is looping
+EDITS = ("dedupe", "condense")
+"""Revisions made without the model (the draft's text is cut, nothing new is generated)."""
 
 
 def earlier_ngrams(state: WriterState, n: int = 8) -> set[tuple[str, ...]]:
@@ -58,14 +63,21 @@ def judge(
 ) -> Verdict:
     """Judge a draft against its budget, repetition limits, language and leaked labels."""
     text, words = draft["text"], draft["words"]
+    removed = draft.get("removed") or {}
+    reasons: list[str] = []
+    if removed.get("off_subject"):
+        reasons.append(f"{removed['off_subject']} paragraph(s) off the subject removed")
+    if removed.get("junk"):
+        reasons.append(f"junk removed from {removed['junk']} paragraph(s)")
+    if removed.get("drift"):
+        reasons.append(f"{removed['drift']} sentence(s) drifting off the subject cut")
     if words == 0:
         return {
             "ok": False,
             "action": "rewrite",
-            "reasons": ["the reply was empty"],
+            "reasons": reasons or ["the reply was empty"],
             "score": -1000.0,
         }
-    reasons: list[str] = []
     action: Action = "accept"
     rep4 = repeated_ngram_share(text, 4)
     overlap = ngram_overlap(text, earlier, 8) if earlier else 0.0
@@ -105,6 +117,10 @@ def judge(
         "action": action,
         "reasons": reasons,
         "score": round(score, 2),
+        # A loop cut from the stream counts once: not again after the clean-up that removed it.
+        "degenerate": (draft["finish_reason"] == LOOP_FINISH and draft["action"] not in EDITS)
+        or rep4 > ctx.max_repeat_share
+        or len(dup_lines) >= LOOP_LINES,
     }
 
 
@@ -141,4 +157,10 @@ def critic(
         reasons=verdict["reasons"],
         words=draft["words"],
     )
-    return {"verdict": verdict, "attempts": attempts}
+    update: dict[str, object] = {"verdict": verdict, "attempts": attempts}
+    level = state.get("loop_level", 0)
+    if verdict.get("degenerate") and level < MAX_LOOP_LEVEL:
+        # Learned for the run: later sections start with the sampling that stopped the loops.
+        update["loop_level"] = level + 1
+        svc.emit("status", message=f"the model loops: anti-loop sampling level {level + 1}")
+    return update

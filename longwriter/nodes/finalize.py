@@ -16,6 +16,8 @@ from longwriter.nodes.critic import earlier_sentences
 from longwriter.nodes.plan_parse import part_of, rebudget
 from longwriter.nodes.prompting import answered, summarise
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
+from longwriter.text.form import FormFields
+from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures, split_paragraphs
 
 
 def commit(
@@ -28,7 +30,7 @@ def commit(
     verdict = state["verdict"]
     ok = bool(verdict and verdict["ok"])
     section = state["sections_plan"][index]
-    if not any(a["words"] for a in attempts):
+    if not any(a["words"] or a.get("removed") for a in attempts):
         raise BackendError(
             f"the model returned no text for section {index + 1} ({section['title']!r}) "
             f"after {len(attempts)} attempts"
@@ -39,12 +41,12 @@ def commit(
     ranked = sorted(attempts, key=lambda d: d.get("score", -1e9), reverse=True)
     seen = earlier_sentences(state)
     chosen, text = ranked[0], ""
-    for candidate in ([state["draft"]] if ok and state["draft"] else []) + ranked:
+    for candidate in ([attempts[-1]] if ok else []) + ranked:
         text = drop_repeats(candidate["text"], set(), 1.0, seen)
         if count_words(text):
             chosen = candidate
             break
-    ok = ok and chosen is state["draft"]
+    ok = ok and chosen is attempts[-1]
     words = count_words(text)
     if words:
         svc.memory(state).add_section(index, section["title"], text)
@@ -84,25 +86,54 @@ def commit(
     }
 
 
-def render_document(title: str, sections: list[SectionResult]) -> str:
+def render_document(
+    title: str, sections: list[SectionResult], form: FormFields | None = None
+) -> str:
     """Markdown: the title, then each section under its heading; the parts of a split section share
-    one heading (without the "(k/n)")."""
-    blocks = [f"# {title}"]
+    one heading (without the "(k/n)"). The form leaves out what the genre has not (an email has
+    neither a title line nor section headings); without a form, both are written."""
+    blocks = [f"# {title}"] if form is None or form["title"] else []
+    headings = form is None or form["headings"]
     heading = None
     for s in sections:
         if not s["text"].strip():
             continue
         part = part_of(s["title"])
         base = part[0] if part else s["title"]
-        if part is None or base != heading:
+        if headings and (part is None or base != heading):
             blocks.append(f"## {base}")
         heading = base if part else None
         blocks.append(s["text"].strip())
     return "\n\n".join(blocks) + "\n"
 
 
-def build_report(state: WriterState, document: str) -> dict[str, Any]:
-    """Figures for the finished document: length score, repetition, per-section budgets, cost."""
+def _reader(state: WriterState, document: str, scorer: SubjectScorer | None) -> dict[str, Any]:
+    """Reader figures of the document as printed, each paragraph judged against its planned point."""
+    title, sections = parse_markdown(document)
+    plan = state.get("sections_plan", [])
+    points = [
+        plan[s["index"]]["main_point"] if s["index"] < len(plan) else ""
+        for s in state.get("sections", [])
+        for _ in split_paragraphs(s["text"])
+    ]
+    start = 0
+    for section in sections:  # the printed paragraphs are the sections' paragraphs, in order
+        section.points = points[start : start + len(section.paragraphs)]
+        start += len(section.paragraphs)
+    return reader_figures(
+        sections,
+        instruction=state["instruction"],
+        language=state.get("language", "en"),
+        title=title,
+        scorer=scorer,
+    )
+
+
+def build_report(
+    state: WriterState, document: str, scorer: SubjectScorer | None = None
+) -> dict[str, Any]:
+    """Figures for the finished document: length score, repetition, what a reader reads (off-subject
+    paragraphs need the run's ``scorer``), per-section budgets, cost."""
     words = count_words(document)
     stats = state.get("stats", {})
     sections = state.get("sections", [])
@@ -115,6 +146,7 @@ def build_report(state: WriterState, document: str) -> dict[str, Any]:
         "length_score": round(length_score(state["target_words"], words), 2),
         "rep4": round(repeated_ngram_share(document, 4), 4),
         "duplicated_lines": len(duplicated_lines(document)),
+        "reader": _reader(state, document, scorer),
         "sections": [
             {
                 "title": s["title"],
@@ -138,8 +170,8 @@ def build_report(state: WriterState, document: str) -> dict[str, Any]:
 
 def finalize(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any]:
     """Node: the Markdown document and its report."""
-    document = render_document(state["title"], state.get("sections", []))
-    report = build_report(state, document)
+    document = render_document(state["title"], state.get("sections", []), state.get("form"))
+    report = build_report(state, document, Services(runtime, None).scorer(state))
     runtime.stream_writer(
         {"event": "done", "words": report["words"], "length_score": report["length_score"]}
     )

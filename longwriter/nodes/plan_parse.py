@@ -8,6 +8,12 @@ from typing import Any
 
 from longwriter.agent.state import PlannedSection
 from longwriter.text import count_words
+from longwriter.text.form import scan
+from longwriter.text.headings import head_phrase
+
+MAX_LINE = 2000
+"""Plan lines are read up to this many characters."""
+_COUNT_TAIL = 80  # a word count ends its line: looking further back only costs time
 
 _ITEM = re.compile(
     r"^\s*(?:[-*•]\s*)?(?:#+\s*)?(?:\*\*)?"
@@ -33,14 +39,7 @@ def _heading_of(point: str) -> tuple[str, str]:
         head, sep, rest = point.partition("：")
     if sep and 0 < count_words(head) <= 12 and rest.strip():
         return head.strip(" *\"'“”"), rest.strip()
-    words = point.split()
-    # Spaced text: the first words; unspaced text (Chinese): the first clause.
-    short = (
-        " ".join(words[:8]).rstrip(",.;:")
-        if len(words) > 1
-        else re.split(r"[，。；、,.;]", point)[0][:20]
-    )
-    return short, point
+    return head_phrase(point), point
 
 
 def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
@@ -48,7 +47,7 @@ def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
     title: str | None = None
     sections: list[PlannedSection] = []
     for raw in text.splitlines():
-        line = raw.strip()
+        line = scan(raw, MAX_LINE).strip()
         if not line:
             continue
         match = _TITLE.match(line)
@@ -60,7 +59,7 @@ def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
             continue
         body = line[item.end() :].strip()
         words = 0
-        count = _COUNT.search(body)
+        count = _COUNT.search(body, max(0, len(body) - _COUNT_TAIL))
         if count:
             words = int(count.group(1).replace(",", ""))
             body = body[: count.start()].strip(" -–—,，;；")
@@ -192,7 +191,7 @@ def parse_aspects(text: str, limit: int) -> list[str]:
     out: list[str] = []
     seen: set[str] = set()
     for line in text.splitlines():
-        item = LIST_BULLET.sub("", line).strip().strip("*_\"'“”")
+        item = LIST_BULLET.sub("", scan(line, MAX_LINE)).strip().strip("*_\"'“”")
         key = re.sub(r"\W+", " ", item.lower()).strip()
         if not key or key in seen or count_words(item) > 40 or item.endswith((":", "：")):
             continue

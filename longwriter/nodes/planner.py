@@ -15,8 +15,8 @@ from langgraph.types import interrupt
 
 from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext
 from longwriter.agent.models import Reply
-from longwriter.agent.state import Plan, PlannedSection, WriterState
-from longwriter.errors import BackendError, ConfigError, PlanError
+from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
+from longwriter.errors import BackendError, ConfigError
 from longwriter.nodes.common import Services
 from longwriter.nodes.plan_parse import (
     parse_aspects,
@@ -25,16 +25,34 @@ from longwriter.nodes.plan_parse import (
     repair_plan,
     sections_from_any,
 )
+from longwriter.nodes.plan_sanity import (
+    MendedPlan,
+    OffSubject,
+    PlanBrief,
+    PlanCode,
+    fix_request,
+    mend_plan,
+    parse_subtopics,
+    part_aspects,
+    plan_from_subtopics,
+    problem,
+    skeleton_plan,
+)
+from longwriter.nodes.plan_sanity import (
+    tidy_plan as tidy_plan,  # re-exported: its old home
+)
 from longwriter.prompts import render
 from longwriter.text import (
     count_words,
-    detect_language,
+    document_language,
     parse_target_words,
     strip_step_labels,
 )
+from longwriter.text.form import FormFields, document_form
+from longwriter.text.subject import subject_of
 
 PLAN_ATTEMPTS = 4
-MAX_PLANNED = 16
+SUBTOPIC_ATTEMPTS = 2
 ParsedPlan = tuple[str | None, list[PlannedSection]]
 
 
@@ -51,11 +69,17 @@ def resolve_target(state: WriterState, ctx: WriterContext) -> int:
     return target
 
 
-def heading_words(title: str, sections: list[PlannedSection]) -> int:
+def heading_words(
+    title: str, sections: list[PlannedSection], form: FormFields | None = None
+) -> int:
     """Words the Markdown title and section headings will add to the document (the parts of a split
-    section share one heading)."""
+    section share one heading); none for what the form leaves out."""
     heads = [part_of(s["title"]) or (s["title"], 1, 1) for s in sections]
-    return count_words(title) + sum(count_words(base) for base, k, _ in heads if k == 1)
+    shown_title = form is None or form["title"]
+    shown_headings = form is None or form["headings"]
+    return (count_words(title) if shown_title else 0) + (
+        sum(count_words(base) for base, k, _ in heads if k == 1) if shown_headings else 0
+    )
 
 
 def fit_plan(
@@ -66,6 +90,7 @@ def fit_plan(
     min_words: int,
     max_words: int,
     wanted: int | None = None,
+    form: FormFields | None = None,
 ) -> tuple[list[PlannedSection], int]:
     """Repair budgets so that headings plus sections land on ``target``; returns sections and body words.
 
@@ -73,7 +98,7 @@ def fit_plan(
     sections of similar size result (weak models write short sections and long ones poorly).
     """
     for _ in range(2):  # splitting adds "(1/2)" to headings, which changes the heading words once
-        body = max(len(sections), target - heading_words(title, sections))
+        body = max(len(sections), target - heading_words(title, sections, form))
         limit = max_words
         if wanted and len(sections) < wanted:
             limit = min(max_words, max(min_words, math.ceil(1.1 * body / wanted)))
@@ -81,43 +106,17 @@ def fit_plan(
     return sections, body
 
 
-_LENGTH_PHRASE = re.compile(
-    r"(?:\ba\s+)?(?<![\d,.])\d[\d,]*(?:[- ]words?\b|\s*字)\s*", re.IGNORECASE
-)
-_JSON_TAIL = re.compile(r"""['"]?\s*[}\]][\s,'"{}\[\]]*$""")  # '}, { left by a broken JSON plan
-_NUMBERED = re.compile(
-    r"^\s*(?:\d+[.)]\s*)?(?:(?:section|part|chapter|paragraph|step)\s*\d+\s*[:.\-–—]\s*"
-    r"|第\s*[\d一二三四五六七八九十]+\s*(?:部分|章|节|段)\s*[:：、]?\s*)",
-    re.IGNORECASE,
-)
-
-
-def tidy_plan(
-    title: str | None, sections: list[PlannedSection]
-) -> tuple[str | None, list[PlannedSection]]:
-    """Drop what models copy into headings from the instruction or the request: word counts
-    ("A 1200-word History") and numbering ("Section 2: ..."), which the document adds itself, and
-    the tail of a broken JSON plan ("Vaccines'}, {")."""
-
-    def strip(text: str) -> str:
-        return (
-            _NUMBERED.sub("", _LENGTH_PHRASE.sub("", _JSON_TAIL.sub("", text))).strip(" -:") or text
-        )
-
-    return (strip(title) if title else None), [
-        {**s, "title": strip(s["title"]), "main_point": strip(s["main_point"])} for s in sections
-    ]
-
-
 def refine_parts(
     svc: Services,
     title: str,
     sections: list[PlannedSection],
-    language: str,
+    brief: PlanBrief,
     stats: dict[str, float],
 ) -> list[PlannedSection]:
     """Give the parts of each split section an aspect of their own (one short model call per split
-    section), so that they do not all restate the same main point; on any failure a part keeps it."""
+    section), so that they do not all restate the same main point; on any failure, and for an aspect
+    that is not about the subject, a part keeps the chapter's point."""
+    language = brief.language
     out = [dict(s) for s in sections]
     for i, section in enumerate(sections):
         part = part_of(section["title"])
@@ -140,16 +139,11 @@ def refine_parts(
             svc.emit("status", message=f"keeping the chapter's main point for its parts: {exc}")
             continue
         _count(svc, stats, reply)
-        for k, aspect in enumerate(parse_aspects(strip_step_labels(reply.text), n)):
-            out[i + k]["main_point"] = aspect
+        aspects = parse_aspects(strip_step_labels(reply.text), n)
+        proposed = part_aspects(title, chapter, section["main_point"], aspects, brief)
+        for k, aspect in enumerate(proposed):
+            out[i + k]["main_point"] = aspect or section["main_point"]
     return out  # type: ignore[return-value]
-
-
-def fallback_title(instruction: str) -> str:
-    """A title taken from the instruction when the model gives none."""
-    first = instruction.strip().splitlines()[0]
-    words = first.split()
-    return " ".join(words[:12]) if len(words) > 1 else first[:30]
 
 
 def json_formats(svc: Services) -> list[dict[str, Any]]:
@@ -195,9 +189,9 @@ _JSON_TITLE = re.compile(r'^\s*\{\s*"title"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
     """A plan from JSON; the complete sections of a cut-off reply are salvaged."""
-    match = re.search(r"\{.*\}", text, re.DOTALL)
+    start, end = text.find("{"), text.rfind("}")
     try:
-        plan = Plan.model_validate_json(match.group(0) if match else text)
+        plan = Plan.model_validate_json(text[start : end + 1] if 0 <= start < end else text)
     except ValueError:
         title = _JSON_TITLE.search(text)
         found = [
@@ -219,34 +213,33 @@ def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
 
 
 def ask_plan(
-    svc: Services, instruction: str, language: str, body_words: int, stats: dict[str, float]
-) -> ParsedPlan:
-    """Ask the model for a plan: JSON schema output first, then the AgentWrite line format; bounded retries."""
+    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+) -> MendedPlan | None:
+    """Ask the model for a plan: JSON schema output first, then the AgentWrite line format; each
+    reply repaired, and re-asked with the reasons while it is not usable; None after the last try."""
     ctx = svc.ctx
-    # Long documents are planned as at most MAX_PLANNED chapters (short replies, fast on small models);
-    # fit_plan then splits them into section-sized parts.
-    n = min(MAX_PLANNED, max(1, round(body_words / ctx.section_words)))
+    n = brief.asked_sections(body_words)
     values = {
-        "instruction": instruction.strip(),
+        "instruction": brief.instruction,
         "sections": n,
         "target_words": body_words,
         "min_words": ctx.min_section_words,
         "max_words": ctx.max_section_words,
+        "problems": "",
     }
     max_tokens = min(4096, 80 * n + 200)
     formats = json_formats(svc) if ctx.structured_plan else []
-    problems: list[str] = []
     attempt = -1
     while attempt < PLAN_ATTEMPTS - 1:
         attempt += 1
         structured = bool(formats) and attempt % 2 == 0
         try:
             if structured:
-                prompt = render("plan_json", language, **values)
+                prompt = render("plan_json", brief.language, **values)
                 title, sections = _ask_structured(svc, prompt, max_tokens, stats, formats[0])
             else:
                 reply = svc.models.call(
-                    [HumanMessage(render("plan_text", language, **values))],
+                    [HumanMessage(render("plan_text", brief.language, **values))],
                     max_tokens=max_tokens,
                     temperature=0.3 + 0.2 * attempt,
                     role="plan",
@@ -257,18 +250,92 @@ def ask_plan(
             if not structured:
                 raise
             formats.pop(0)  # the server rejects this format: try the other, then plain text
-            problems.append(f"json: {str(exc)[:120]}")
+            svc.emit("status", message=f"plan format rejected: {str(exc)[:120]}")
             attempt -= 1  # a rejected format is not an answer: it costs no attempt
             continue
-        except ValueError as exc:  # invalid JSON
-            problems.append(f"json: {str(exc).splitlines()[0][:120]}")
-            continue
-        if sections:
-            return title, sections
-        problems.append("no sections found in the reply")
-    raise PlanError(
-        f"the model gave no usable plan after {PLAN_ATTEMPTS} tries ({'; '.join(problems)})"
-    )
+        except ValueError:  # invalid JSON
+            title, sections = None, []
+        mended = mend_plan(title, sections, brief)
+        if mended.usable:
+            return mended
+        unrepaired = [p for p in mended.notes if not p["repaired"]]
+        svc.emit(
+            "status",
+            message=f"plan {attempt + 1} not usable: "
+            + "; ".join(p["message"] for p in unrepaired[:5]),
+        )
+        values["problems"] = fix_request(mended.notes, brief, n)
+    return None
+
+
+def ask_subtopics(
+    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+) -> MendedPlan | None:
+    """The fallback for models that cannot plan: ask only for a list of subtopics (one per line) and
+    build the plan around it; None when no usable list comes back."""
+    n = brief.asked_sections(body_words)
+    prompt = render("plan_subtopics", brief.language, sections=n, subject=brief.subject)
+    for attempt in range(SUBTOPIC_ATTEMPTS):
+        reply = svc.models.call(
+            [HumanMessage(prompt)],
+            max_tokens=20 * n + 60,
+            temperature=0.3 + 0.3 * attempt,
+            role="plan",
+        )
+        _count(svc, stats, reply)
+        subtopics = parse_subtopics(reply.text, n, brief)
+        if len(subtopics) * 2 >= n:
+            mended = mend_plan(*plan_from_subtopics(subtopics, brief), brief)
+            if mended.usable:
+                return mended
+    return None
+
+
+def _fallback_note(code: PlanCode, message: str) -> PlanProblem:
+    return problem(None, "plan", code, message, repaired=True)
+
+
+def plan_sections(
+    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+) -> MendedPlan:
+    """A usable plan whatever the model does: its own plan, else one around its subtopics, else a
+    skeleton built from the subject. A one-section document needs no model plan (an email of 100
+    words: SmolLM2's plan for it was "Please Provide the Details")."""
+    n = brief.asked_sections(body_words)
+    if n == 1:
+        single = mend_plan(*skeleton_plan(1, brief), brief)
+        single.notes.append(
+            _fallback_note(PlanCode.SINGLE, "one section: planned from the subject")
+        )
+        return single
+    own = ask_plan(svc, brief, body_words, stats)
+    if own is not None:
+        return own
+    svc.emit("status", message="the model gave no usable plan: asking for subtopics")
+    around = ask_subtopics(svc, brief, body_words, stats)
+    if around is not None:
+        around.notes.append(
+            _fallback_note(PlanCode.SUBTOPICS, "plan built around the model's subtopics")
+        )
+        return around
+    svc.emit("status", message="no usable subtopics either: a skeleton plan from the subject")
+    mended = mend_plan(*skeleton_plan(n, brief), brief)
+    mended.notes.append(_fallback_note(PlanCode.SKELETON, "skeleton plan built from the subject"))
+    return mended
+
+
+def subject_scorer(svc: Services, state: WriterState) -> OffSubject | None:
+    """The run's embedding judge of what is on the subject, for embedders that carry meaning (hashed
+    embeddings are lexical only: the plan check's own lexical test is the better judge there)."""
+    return None if svc.ctx.embedding == "hash" else svc.scorer(state).off_subject
+
+
+def _report_notes(svc: Services, notes: list[PlanProblem]) -> list[PlanProblem]:
+    """Report what is left unrepaired (in a user's plan) as status events; the notes go to the state."""
+    for note in notes:
+        if not note["repaired"]:
+            svc.emit("status", message=f"plan: {note['message']}")
+    return notes
 
 
 def plan(
@@ -278,42 +345,67 @@ def plan(
     *,
     llm: BaseChatModel | None = None,
 ) -> dict[str, Any]:
-    """Node: settle target and language, get (or take the given) plan, and repair its budgets."""
+    """Node: settle target, language and form, get (or take the given) plan, check and repair it,
+    and repair its budgets."""
     svc = Services(runtime, llm)
     ctx = svc.ctx
     instruction = (state.get("instruction") or "").strip()
     if not instruction:
         raise ConfigError("the instruction is empty: say what to write")
     target = resolve_target(state, ctx)
-    language = state.get("language") or ctx.language or detect_language(instruction)
+    language = state.get("language") or ctx.language or document_language(instruction)
+    form = document_form(instruction, target, language).fields()
+    subject = subject_of(instruction)
     doc_id = str((config.get("configurable") or {}).get("thread_id") or uuid.uuid4().hex)
     stats: dict[str, float] = {}
+    brief = PlanBrief(
+        instruction=instruction,
+        language=language,
+        subject=subject,
+        target_words=target,
+        section_words=ctx.section_words,
+        form=form,
+        off_subject=subject_scorer(
+            svc, {"instruction": instruction, "subject": subject, "language": language}
+        ),
+    )
     if state.get("plan"):
         try:
-            title, sections = sections_from_any(state["plan"])
+            mended = mend_plan(*sections_from_any(state["plan"]), brief, user=True)
         except ValueError as exc:
             raise ConfigError(f"invalid plan: {exc}") from None
     else:
         svc.emit("status", message="planning")
-        title, sections = tidy_plan(*ask_plan(svc, instruction, language, target, stats))
-    title = title or fallback_title(instruction)
-    wanted = max(1, round(target / ctx.section_words))
+        mended = plan_sections(svc, brief, target, stats)
+    title = mended.title
     sections, body = fit_plan(
         title,
-        sections,
+        mended.sections,
         target,
         min_words=ctx.min_section_words,
         max_words=ctx.max_section_words,
-        wanted=wanted,
+        wanted=max(1, round(target / ctx.section_words)),
+        form=form,
     )
-    sections = refine_parts(svc, title, sections, language, stats)
+    sections = refine_parts(svc, title, sections, brief, stats)
     svc.memory({"doc_id": doc_id}).drop()  # a fresh document starts with an empty memory
-    svc.emit("plan", title=title, sections=len(sections), target_words=target)
+    notes = _report_notes(svc, mended.notes)
+    svc.emit(
+        "plan",
+        title=title,
+        sections=len(sections),
+        target_words=target,
+        form=form,
+        problems=notes,
+    )
     return {
         "instruction": instruction,
         "target_words": target,
         "body_words": body,
         "language": language,
+        "form": form,
+        "subject": subject,
+        "plan_notes": notes,
         "doc_id": doc_id,
         "title": title,
         "sections_plan": sections,
@@ -346,20 +438,35 @@ def review(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any
     )
     if answer in (None, True, "", "accept"):
         return {}
-    ctx = runtime.context if runtime.context is not None else WriterContext()
+    svc = Services(runtime, None)
+    ctx = svc.ctx
     try:
         title, sections = sections_from_any(answer)
     except ValueError as exc:
         raise ConfigError(f"invalid edited plan: {exc}") from None
-    title = title or state["title"]
+    form = state.get("form")
+    brief = PlanBrief(
+        instruction=state["instruction"],
+        language=state["language"],
+        subject=state.get("subject") or subject_of(state["instruction"]),
+        target_words=state["target_words"],
+        section_words=ctx.section_words,
+        form=form,
+        off_subject=subject_scorer(svc, state),
+    )
+    mended = mend_plan(title or state["title"], sections, brief, user=True)
+    title, sections = mended.title, mended.sections
     target = state["target_words"]
     if all(s["words"] > 0 for s in sections):
-        target = sum(s["words"] for s in sections) + heading_words(title, sections)
-    sections, body = fit_plan(title, sections, target, min_words=1, max_words=ctx.max_section_words)
+        target = sum(s["words"] for s in sections) + heading_words(title, sections, form)
+    sections, body = fit_plan(
+        title, sections, target, min_words=1, max_words=ctx.max_section_words, form=form
+    )
     return {
         "title": title,
         "sections_plan": sections,
         "budgets": [s["words"] for s in sections],
         "body_words": body,
         "target_words": target,
+        "plan_notes": _report_notes(svc, mended.notes),
     }

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -10,13 +12,22 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import ContextOverflow, Reply
+from longwriter.agent.models import LOOP_FINISH, ContextOverflow, Reply
 from longwriter.agent.state import Draft, Turn, WriterState
-from longwriter.nodes.cleanup import clean_draft, clip_to_words, drop_repeats, replay_text
+from longwriter.llm.sampling import MAX_LOOP_LEVEL
+from longwriter.nodes.cleanup import (
+    clean_draft,
+    clip_to_words,
+    drop_repeats,
+    replay_text,
+    sentence_keys,
+)
 from longwriter.nodes.common import Services
-from longwriter.nodes.critic import earlier_ngrams, earlier_sentences
+from longwriter.nodes.critic import EDITS, LOOP_LINES, earlier_ngrams, earlier_sentences
 from longwriter.nodes.prompting import (
     answered,
+    compact_messages,
+    estimate,
     layout,
     shown_title,
     step_message,
@@ -24,7 +35,8 @@ from longwriter.nodes.prompting import (
     turn_messages,
     with_passages,
 )
-from longwriter.text import count_words
+from longwriter.nodes.relevance import keep_on_subject
+from longwriter.text import count_words, duplicated_lines, repeated_ngram_share
 
 OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
 MARGIN_TOKENS = 96
@@ -92,7 +104,12 @@ def _call_fitted(
         )
         try:
             floor = int((want_tokens - 64) / OUTPUT_SLACK * svc.ctx.min_tokens_ratio)
-            reply = svc.models.call(fitted.messages, max_tokens=max_tokens, min_tokens=floor)
+            reply = svc.models.call(
+                fitted.messages,
+                max_tokens=max_tokens,
+                min_tokens=floor,
+                loop_level=state.get("loop_level", 0),
+            )
         except ContextOverflow:
             calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
             svc.emit("status", message="context overflow: shrinking the prompt and retrying")
@@ -106,19 +123,29 @@ def _call_fitted(
     )
 
 
+def cut_off(reply: Reply) -> bool:
+    """Whether the reply stopped mid-text: at ``max_tokens``, or cut because it looped."""
+    return reply.finish_reason in ("length", LOOP_FINISH)
+
+
 def _clean(state: WriterState, call: Call) -> str:
     """The reply with labels, echoed request lines, headings, meta-talk and a cut-off last sentence
     removed."""
+    return _clean_reply(state, call.reply, f"{task_message(state, 0)}\n{call.request}")
+
+
+def _clean_reply(state: WriterState, reply: Reply, prompt: str) -> str:
+    """``reply`` cleaned as :func:`_clean` does, against the request text ``prompt``."""
     section = state["sections_plan"][state["current"]]
     topic = f"{state['instruction']}\n{section['title']}\n{section['main_point']}"
     return clean_draft(
-        call.reply.text,
+        reply.text,
         section["title"],
-        call.reply.finish_reason == "length",
+        cut_off(reply),
         language=state["language"],
         topic=topic,
         titles=_titles(state),
-        prompt=f"{task_message(state, 0)}\n{call.request}",
+        prompt=prompt,
     )
 
 
@@ -129,18 +156,140 @@ def _titles(state: WriterState) -> list[str]:
 
 def _turn(state: WriterState, call: Call, text: str) -> Turn:
     title = state["sections_plan"][state["current"]]["title"]
-    truncated = call.reply.finish_reason == "length"
+    truncated = cut_off(call.reply)
     said = replay_text(call.reply.text, text, title, truncated, _titles(state))
     return {"prompt": call.request, "said": said}
 
 
-def _draft(text: str, finish_reason: str | None, action: str, turns: list[Turn]) -> Draft:
+def _draft(
+    text: str,
+    finish_reason: str | None,
+    action: str,
+    turns: list[Turn],
+    removed: Counter[str] | None = None,
+) -> Draft:
     return {
         "text": text,
         "turns": turns,
         "words": count_words(text),
         "finish_reason": finish_reason,
         "action": action,
+        "removed": dict(removed or {}),
+    }
+
+
+COMPACT_MAX_WINDOW = 8192
+"""``prompt_layout="auto"`` writes compact requests for models with a window this small or smaller:
+small models, whose text drifts under a long history of their own (measured with SmolLM2, 8,192
+tokens), and whose window would hold only a few sections of history anyway."""
+
+
+def compact_layout(svc: Services) -> bool:
+    """Whether this run writes with short requests (see ``WriterContext.prompt_layout``)."""
+    if svc.ctx.prompt_layout != "auto":
+        return svc.ctx.prompt_layout == "compact"
+    return svc.models.override is None and svc.models.window() <= COMPACT_MAX_WINDOW
+
+
+@dataclass
+class Filled:
+    """What the compact layout wrote for a section: the text, its exchanges and what the calls cost."""
+
+    text: str
+    turns: list[Turn]
+    finish_reason: str | None
+    calibration: dict[str, float]
+    loop_level: int
+    stats: dict[str, float] = field(default_factory=dict)
+    removed: Counter[str] = field(default_factory=Counter)
+
+
+def _looping(text: str, max_share: float) -> bool:
+    return repeated_ngram_share(text, 4) > max_share or len(duplicated_lines(text)) >= LOOP_LINES
+
+
+def _compact_fill(
+    svc: Services, state: WriterState, words: int, start: Draft | None = None
+) -> Filled:
+    """Write the current section up to about ``words`` words (continuing the draft ``start``), one
+    short request of at most ``step_words`` words at a time; every piece is cleaned and stripped of
+    repeats before it joins the text, and a piece that loops raises the run's anti-loop level."""
+    ctx = svc.ctx
+    index = state["current"]
+    section = state["sections_plan"][index]
+    out = Filled(
+        start["text"].strip() if start else "",
+        list(start["turns"]) if start else [],
+        None,
+        dict(state["calibration"]),
+        state.get("loop_level", 0),
+    )
+    passages = []
+    if index > 0 and ctx.retrieve_k:
+        query = f"{section['title']}. {section['main_point']}"
+        passages = svc.memory(state).related(query, min(2, ctx.retrieve_k), before=index)
+    earlier, said_before = earlier_ngrams(state), earlier_sentences(state)
+    window = svc.models.window()
+    low = words * (1 - ctx.length_tolerance)
+    for _ in range(math.ceil(words / ctx.step_words) + 2):
+        written = count_words(out.text)
+        if written >= low:
+            break
+        need = words - written
+        ask = need if need <= 1.5 * ctx.step_words else ctx.step_words
+        messages = compact_messages(state, index, ask, out.turns, passages)
+        want = output_tokens(ask, out.calibration)
+        prompt_tokens = estimate(messages, out.calibration.get("prompt_ratio", 1.0))
+        max_tokens = max(MIN_OUTPUT_TOKENS, min(want, window - prompt_tokens - MARGIN_TOKENS))
+        floor = int((want - 64) / OUTPUT_SLACK * ctx.min_tokens_ratio)
+        reply = svc.models.call(
+            messages, max_tokens=max_tokens, min_tokens=floor, loop_level=out.loop_level
+        )
+        svc.emit("llm", **reply.stats())
+        for key, value in reply.stats().items():
+            out.stats[key] = out.stats.get(key, 0) + value
+        out.calibration = _learn(out.calibration, reply, prompt_tokens, count_words(reply.text))
+        request = str(messages[-1].content)
+        piece = _clean_reply(state, reply, request)
+        loops = reply.finish_reason == LOOP_FINISH or _looping(piece, ctx.max_repeat_share)
+        if loops and out.loop_level < MAX_LOOP_LEVEL:
+            out.loop_level += 1
+            svc.emit(
+                "status", message=f"the model loops: anti-loop sampling level {out.loop_level}"
+            )
+        seen = said_before | sentence_keys(out.text)
+        piece = drop_repeats(piece, earlier, ctx.max_overlap, seen)
+        piece = _on_subject(svc, state, piece, out.removed)
+        if not count_words(piece):
+            continue
+        replay = replay_text(reply.text, piece, section["title"], cut_off(reply), _titles(state))
+        out.text = f"{out.text}\n\n{piece}".strip()
+        out.turns.append({"prompt": request, "said": replay})
+        out.finish_reason = reply.finish_reason
+    return out
+
+
+def _on_subject(svc: Services, state: WriterState, text: str, removed: Counter[str]) -> str:
+    """``text`` without junk and off-subject paragraphs; counts what went in ``removed``."""
+    if not svc.ctx.content_filter:
+        return text
+    point = state["sections_plan"][state["current"]]["main_point"]
+    kept, dropped = keep_on_subject(
+        text, svc.scorer(state), point=point, instruction=state["instruction"]
+    )
+    removed.update(dropped)
+    return kept
+
+
+def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str, Any]:
+    """The state update for a compact-layout draft (a new attempt at the section)."""
+    draft = _draft(filled.text, filled.finish_reason, action, filled.turns, filled.removed)
+    return {
+        "draft": draft,
+        "attempts": [*state.get("attempts", []), draft],
+        "calibration": filled.calibration,
+        "loop_level": filled.loop_level,
+        "stats": filled.stats,
     }
 
 
@@ -159,10 +308,16 @@ def write(
         title=section["title"],
         budget=budget,
     )
+    if compact_layout(svc):
+        update = _filled_update(
+            {**state, "attempts": []}, _compact_fill(svc, state, budget), "write"
+        )
+        return {**update, "verdict": None}
     tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
     call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-    text = _clean(state, call)
-    draft = _draft(text, call.reply.finish_reason, "write", [_turn(state, call, text)])
+    removed: Counter[str] = Counter()
+    text = _on_subject(svc, state, _clean(state, call), removed)
+    draft = _draft(text, call.reply.finish_reason, "write", [_turn(state, call, text)], removed)
     return {
         "draft": draft,
         "attempts": [draft],
@@ -186,16 +341,22 @@ def revise(
     section = state["sections_plan"][index]
     action = verdict["action"]
     svc.emit("revise", index=index, action=action, reasons=verdict["reasons"])
-    if action in ("dedupe", "condense"):
+    if action in EDITS:
         text = clean_draft(draft["text"], section["title"], False)
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
         if action == "condense":
             text = clip_to_words(text, int(budget * (1 + ctx.length_tolerance)))
-        new = _draft(text, draft["finish_reason"], action, answered(draft["turns"], text))
+        turns = answered(draft["turns"], text)
+        new = _draft(text, draft["finish_reason"], action, turns, Counter(draft.get("removed")))
         if new["text"] == draft["text"]:
             action = "rewrite"  # nothing to remove deterministically: ask the model again
         else:
             return {"draft": new, "attempts": [*state["attempts"], new]}
+    removed = Counter(draft.get("removed", {})) if action == "expand" else Counter()
+    if compact_layout(svc):
+        filled = _compact_fill(svc, state, budget, draft if action == "expand" else None)
+        filled.removed.update(removed)
+        return _filled_update(state, filled, action)
     if action == "expand":
         # Continue the draft's own conversation, so the request extends the cached one.
         missing = max(budget - draft["words"], ctx.min_section_words // 2)
@@ -206,7 +367,7 @@ def revise(
         call = _call_fitted(
             svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
         )
-        addition = _clean(state, call)
+        addition = _on_subject(svc, state, _clean(state, call), removed)
         joined = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
         text = drop_repeats(
             joined, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state)
@@ -221,10 +382,10 @@ def revise(
         problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
         call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-        text = _clean(state, call)
+        text = _on_subject(svc, state, _clean(state, call), removed)
         turns = answered(draft["turns"], text)
     reply = call.reply
-    new = _draft(text, reply.finish_reason, action, turns)
+    new = _draft(text, reply.finish_reason, action, turns, removed)
     return {
         "draft": new,
         "attempts": [*state["attempts"], new],

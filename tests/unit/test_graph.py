@@ -14,7 +14,6 @@ from langgraph.types import Command
 from longwriter import (
     BackendError,
     ConfigError,
-    PlanError,
     WriterContext,
     build_graph,
     write_document,
@@ -103,10 +102,14 @@ def test_bad_input_is_a_clear_error(instruction: str, target: int | None, messag
         write_document(instruction, context=ctx(), chat_model=ScriptedWriter(), target_words=target)
 
 
-def test_unreadable_plan_is_a_plan_error() -> None:
+def test_a_model_that_cannot_plan_gets_a_skeleton_plan_about_the_subject() -> None:
     fake = ScriptedWriter(plan_reply="I would rather write a poem about the sea.")
-    with pytest.raises(PlanError, match="no usable plan"):
-        write_document("Write a 1000-word essay.", context=ctx(), chat_model=fake)
+    graph = build_graph(InMemorySaver(), chat_model=fake)
+    config: Any = {"configurable": {"thread_id": tid()}}
+    graph.invoke({"instruction": "Write a 1000-word essay on rivers."}, config, context=ctx())
+    values = graph.get_state(config).values
+    assert "skeleton_plan" in {note["code"] for note in values["plan_notes"]}
+    assert all("river" in s["main_point"].lower() for s in values["sections_plan"])
 
 
 def test_user_plan_skips_the_planner() -> None:

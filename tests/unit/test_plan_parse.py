@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import contextlib
+import time
 
-from longwriter.nodes.plan_parse import parse_plan_text, rebudget, repair_plan, sections_from_any
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from longwriter.nodes.plan_parse import (
+    parse_aspects,
+    parse_plan_text,
+    rebudget,
+    repair_plan,
+    sections_from_any,
+)
 from longwriter.nodes.planner import fit_plan, parse_plan_json
 
 AGENTWRITE = """Title: The Roman Empire
@@ -147,11 +158,63 @@ def test_repeated_headings_are_numbered() -> None:
 
 
 def test_parse_aspects_strips_bullets_and_skips_repeats_and_lead_ins() -> None:
-    from longwriter.nodes.plan_parse import parse_aspects
-
     reply = (
         "Here are the aspects:\n1. Choosing a hive\n- choosing a hive\n\n"
         "2) Where to place it\n• Feeding in winter\n**Extra line**"
     )
     assert parse_aspects(reply, 3) == ["Choosing a hive", "Where to place it", "Feeding in winter"]
     assert parse_aspects("一、选择蜂箱\n二、放置位置", 5) == ["选择蜂箱", "放置位置"]
+
+
+def test_a_paragraph_without_a_heading_gets_its_head_phrase() -> None:
+    _, sections = parse_plan_text(
+        "Paragraph 1 - Main Point: The History of Coffee from Ethiopia, with a main point that it "
+        "has been used in many ways. - Word Count: 400 words"
+    )
+    assert sections[0]["title"] == "The History of Coffee from Ethiopia"
+
+
+PLAN_LINES = st.lists(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(
+            lambda n, t, w: f"Paragraph {n} - Main Point: {t} - Word Count: {w} words",
+            st.integers(0, 99),
+            st.text(max_size=100),
+            st.integers(0, 10**6),
+        ),
+    ),
+    max_size=30,
+).map("\n".join)
+
+
+@settings(deadline=500, max_examples=300)
+@given(PLAN_LINES)
+def test_parsers_are_total(text: str) -> None:
+    title, sections = parse_plan_text(text)
+    assert title is None or isinstance(title, str)
+    assert all(s["words"] >= 0 and s["main_point"] for s in sections)
+    assert len(parse_aspects(text, 5)) <= 5
+    with contextlib.suppress(ValueError):
+        parse_plan_json(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 100_000,
+        "Paragraph 1 - Main Point: " + "1," * 50_000,
+        "Title: a" + " " * 100_000 + "b",
+        "{" * 100_000,
+        '{"title": "' * 20_000,
+        "- x\n" * 30_000,
+        "Paragraph 1 - " + " -" * 50_000,
+    ],
+)
+def test_parsers_take_linear_time(text: str) -> None:
+    start = time.perf_counter()
+    parse_plan_text(text)
+    parse_aspects(text, 10)
+    with contextlib.suppress(ValueError):
+        parse_plan_json(text)
+    assert time.perf_counter() - start < 2.0

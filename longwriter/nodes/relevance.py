@@ -1,0 +1,76 @@
+"""Content control: what a reader would not want in a draft, removed before the critic sees it.
+
+Junk (URLs, ids, markup debris) goes first, then the stretches where a paragraph drifts away from the
+subject (runs of sentences scoring low against the subject and the section's point, and low sentences
+at either end of a paragraph), then whole paragraphs that are still off the subject. All of it is
+deterministic; the length loop then asks for more text, so what is missing is refilled on the subject.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from longwriter.nodes.cleanup import keep_sentences
+from longwriter.text.junk import strip_junk
+from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def drifting(scores: Sequence[float]) -> set[int]:
+    """Indexes of the sentences to cut from a paragraph with these sentence scores: every run of two
+    or more sentences away from the subject, and such a sentence opening or closing the paragraph.
+    A single weak sentence between two on the subject stays (it is often a link: "It worked.")."""
+    low = [score < SENTENCE_OFF_BELOW for score in scores]
+    cut: set[int] = set()
+    start = 0
+    while start < len(low):
+        if not low[start]:
+            start += 1
+            continue
+        end = start
+        while end < len(low) and low[end]:
+            end += 1
+        if end - start >= 2 or start == 0 or end == len(low):
+            cut.update(range(start, end))
+        start = end
+    return cut
+
+
+def _trim(paragraph: str, cut: set[int]) -> str:
+    """``paragraph`` without the sentences whose indexes are in ``cut`` (line breaks kept)."""
+    position = itertools.count()
+    return keep_sentences(paragraph, lambda _: next(position) not in cut)
+
+
+def keep_on_subject(
+    text: str, scorer: SubjectScorer, *, point: str, instruction: str
+) -> tuple[str, Counter[str]]:
+    """``text`` without junk, drifting sentences and paragraphs off the subject (judged against the
+    subject and the section's main ``point``), and what was removed: paragraphs cleaned of junk
+    (``junk``), sentences cut (``drift``) and paragraphs dropped (``off_subject``)."""
+    removed: Counter[str] = Counter()
+    paragraphs = [p.strip() for p in _PARAGRAPH_BREAK.split(text) if p.strip()]
+    clean = [strip_junk(p, instruction) for p in paragraphs]
+    removed["junk"] = sum(1 for p, c in zip(paragraphs, clean, strict=True) if c != p)
+    clean = [c for c in clean if c]
+    if not clean or not scorer.informative:
+        return "\n\n".join(clean), +removed
+    trimmed = []
+    for paragraph, scored in zip(
+        clean, scorer.sentence_scores(clean, [point] * len(clean)), strict=True
+    ):
+        cut = drifting([score for _, score in scored])
+        if len(cut) == len(scored):
+            removed["off_subject"] += 1  # nothing of it was on the subject
+            continue
+        removed["drift"] += len(cut)
+        trimmed.append(_trim(paragraph, cut) if cut else paragraph)
+    trimmed = [t for t in trimmed if t.strip()]
+    off = scorer.off_subject(trimmed, [point] * len(trimmed)) if trimmed else []
+    removed["off_subject"] += sum(off)
+    kept = [p for p, drop in zip(trimmed, off, strict=True) if not drop]
+    return "\n\n".join(kept), +removed

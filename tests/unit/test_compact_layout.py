@@ -1,0 +1,87 @@
+"""The compact prompt layout: short self-contained requests, several per long section."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from longwriter import WriterContext, write_document
+from longwriter.nodes.prompting import text_tail
+from tests.fakes import ScriptedWriter
+
+
+def ctx(**kw: Any) -> WriterContext:
+    """Compact layout; the fake's prose is random words, so content control is off unless asked."""
+    settings = {"content_filter": False, **kw}
+    return WriterContext(
+        memory=":memory:",
+        embedding="hash",
+        structured_plan=False,
+        prompt_layout="compact",
+        **settings,
+    )
+
+
+def writer_exchanges(fake: ScriptedWriter) -> list[tuple[list[Any], str]]:
+    """The writer's requests (each opens with the instruction) and the replies to them."""
+    return [
+        (m, r)
+        for m, r in fake.exchanges
+        if len(m) >= 2 and str(m[1].content).startswith("Writing instruction:")
+    ]
+
+
+@pytest.mark.parametrize("ratio", [1.0, 0.6])
+def test_compact_layout_lands_on_target_with_short_requests(ratio: float) -> None:
+    fake = ScriptedWriter(ratio=ratio)
+    result = write_document(
+        "Write a 2000-word history of bridges.",
+        context=ctx(step_words=150),
+        chat_model=fake,
+        thread_id=uuid.uuid4().hex,
+    )
+    report = result.report
+    assert abs(report["words"] - 2000) / 2000 < 0.15, report["words"]
+    requests = [m for m, _ in writer_exchanges(fake)]
+    assert len(requests) > len(report["sections"])  # long sections take several calls
+    longest = max(s["budget"] for s in report["sections"])
+    for messages in requests:
+        # never the whole document: the instruction, a tail, the step and this section so far
+        words = sum(len(str(m.content).split()) for m in messages)
+        assert words < 300 + 1.5 * longest, messages
+    asked = [int(re.findall(r"about (\d+)", str(m[-1].content))[-1]) for m in requests]
+    assert max(asked) <= 1.5 * 150
+
+
+def test_each_request_continues_its_section_or_opens_the_next_with_its_tail() -> None:
+    """Within a section every request extends the previous one and its reply (prefix caching);
+    a section's first request shows the end of the section before it."""
+    fake = ScriptedWriter()
+    write_document(
+        "Write a 900-word essay on canals.",
+        context=ctx(step_words=150),
+        chat_model=fake,
+        thread_id=uuid.uuid4().hex,
+    )
+    exchanges = writer_exchanges(fake)
+    opened = 0
+    for (before, reply), (after, _) in itertools.pairwise(exchanges):
+        if len(after) > 2:
+            assert [m.content for m in after[: len(before)]] == [m.content for m in before]
+            assert after[len(before)].content == reply
+        else:
+            opened += 1
+            assert text_tail(reply) in str(after[1].content)
+    assert len(exchanges[0][0]) == 2 and opened >= 1
+
+
+def test_text_tail_keeps_whole_sentences() -> None:
+    text = " ".join(f"Sentence number {i} is here." for i in range(100))
+    tail = text_tail(text, 20)
+    assert tail.endswith("Sentence number 99 is here.")
+    assert tail.startswith("Sentence number") and len(tail.split()) <= 20
+    assert text_tail("One very long sentence " * 50) != ""

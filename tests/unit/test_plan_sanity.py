@@ -1,0 +1,385 @@
+"""Plan sanity: typed problems, deterministic repair, the subtopic and skeleton fallbacks."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from longwriter.agent.state import PlannedSection
+from longwriter.nodes.plan_sanity import (
+    PlanBrief,
+    check_plan,
+    fix_request,
+    mend_plan,
+    parse_subtopics,
+    part_aspects,
+    plan_from_subtopics,
+    skeleton_plan,
+)
+from longwriter.text.form import document_form
+from longwriter.text.subject import subject_of
+
+
+def brief(instruction: str, words: int = 1500, language: str = "en", **kw: Any) -> PlanBrief:
+    return PlanBrief(
+        instruction=instruction,
+        language=language,
+        subject=subject_of(instruction),
+        target_words=words,
+        section_words=400,
+        form=document_form(instruction, words, language).fields(),
+        **kw,
+    )
+
+
+COFFEE = brief(
+    "Write a 1500-word illustrated guide to the history of coffee, from its legends in Ethiopia "
+    "to modern espresso culture."
+)
+WALL = brief("写一篇5000字的关于长城历史的文章", 5000, "zh")
+
+
+def sec(title: str, point: str, words: int = 0) -> PlannedSection:
+    return {"title": title, "main_point": point, "words": words}
+
+
+GOOD = [
+    sec("Legends of Ethiopia", "The goatherd Kaldi and the first coffee berries."),
+    sec("Coffee in Yemen", "Sufi monks brew coffee to stay awake at night."),
+    sec("Coffeehouses of Europe", "Coffee reaches Venice, London and Vienna."),
+    sec("Espresso Culture", "Espresso machines and the modern coffee bar."),
+]
+
+
+def codes(problems: Sequence[dict[str, Any]]) -> set[tuple[Any, str]]:
+    return {(p["section"], p["code"]) for p in problems}
+
+
+def test_a_good_plan_has_no_problem() -> None:
+    assert check_plan("A Short History of Coffee", GOOD, COFFEE) == []
+
+
+def test_problems_are_typed_per_section() -> None:
+    plan = [
+        sec(
+            "The History of Coffee from Ethiopia, with a main point that it has been used in "
+            "many ways throughout history.",
+            "Coffee comes from Ethiopia.",
+        ),
+        sec("Guide to the History of Coffee", "Coffee spreads to Yemen."),
+        sec("{{#1}}, #2", "This section will describe how coffee reached Europe."),
+        sec("Espresso", ""),
+    ]
+    problems = check_plan("Guide to the History of Coffee", plan, COFFEE)
+    assert codes(problems) == {
+        (0, "plan_label"),
+        (0, "too_long"),
+        (0, "sentence"),
+        (1, "duplicate"),
+        (2, "empty"),
+        (2, "markup"),
+        (2, "meta_point"),
+        (3, "empty_point"),
+    }
+    first = problems[0]
+    assert set(first) == {"section", "target", "code", "message", "repaired"}
+    assert not any(p["repaired"] for p in problems)
+
+
+def test_too_many_sections_for_the_length() -> None:
+    plan = [sec(f"Coffee fact {i}", f"Coffee fact number {i}.") for i in range(40)]
+    assert (None, "too_many_sections") in codes(
+        check_plan("Coffee", plan, brief("Write 800 words on coffee.", 800))
+    )
+
+
+@pytest.mark.parametrize(
+    ("plan", "title", "headings", "points"),
+    [
+        (  # sentence cut to its head; debris and a repeat of the title derived from the point
+            [
+                sec(
+                    "The History of Coffee from Ethiopia, with a main point that it has been used "
+                    "in many ways throughout history.",
+                    "Coffee comes from Ethiopia.",
+                ),
+                sec("Guide to the History of Coffee", "Coffee spreads to Yemen and Mecca."),
+                sec("section #150+words/paragraph#36987.txt", "Coffeehouses open in London."),
+            ],
+            "Guide to the History of Coffee",
+            [
+                "The History of Coffee from Ethiopia",
+                "Coffee spreads to Yemen and Mecca",
+                "Coffeehouses open in London",
+            ],
+            [
+                "Coffee comes from Ethiopia.",
+                "Coffee spreads to Yemen and Mecca.",
+                "Coffeehouses open in London.",
+            ],
+        ),
+        (  # lead-ins dropped from main points; an empty point filled from the heading
+            [
+                sec("Coffee in Yemen", "This section will explain how coffee reached Yemen."),
+                sec("Espresso Machines", ""),
+            ],
+            "Coffee",
+            ["Coffee in Yemen", "Espresso Machines"],
+            [
+                "How coffee reached Yemen.",
+                "Espresso Machines, as part of the history of coffee, from its legends in "
+                "Ethiopia to modern espresso culture: the key facts, examples and explanations.",
+            ],
+        ),
+        (  # numbering, markdown, word counts
+            [
+                sec(
+                    "1. **Origins**",
+                    "Main Point: coffee berries in Ethiopia - Word Count: 300 words",
+                ),
+                sec("## Section 2: Spread", "Coffee crosses the Red Sea."),
+            ],
+            "A 1500-word History of Coffee",
+            ["Origins", "Spread"],
+            ["coffee berries in Ethiopia", "Coffee crosses the Red Sea."],
+        ),
+    ],
+)
+def test_mend_repairs_and_passes_the_check(
+    plan: list[PlannedSection], title: str, headings: list[str], points: list[str]
+) -> None:
+    mended = mend_plan(title, plan, COFFEE)
+    assert [s["title"] for s in mended.sections] == headings
+    assert [s["main_point"] for s in mended.sections] == points
+    assert mended.usable
+    assert check_plan(mended.title, mended.sections, COFFEE) == []
+    assert mended.notes and all(n["repaired"] for n in mended.notes)
+
+
+def test_repeated_heading_without_a_usable_point_joins_the_section_before() -> None:
+    plan = [sec("Origins", "Coffee in Ethiopia.", 300), sec("Origins", "Origins", 200)]
+    mended = mend_plan("Coffee", plan, COFFEE)
+    assert [(s["title"], s["words"]) for s in mended.sections] == [("Origins", 500)]
+    assert check_plan(mended.title, mended.sections, COFFEE) == []
+
+
+def test_forty_sections_for_800_words_are_merged() -> None:
+    b = brief("Write 800 words on coffee.", 800)
+    plan = [sec(f"Coffee fact {i}", f"Coffee fact number {i}.", 20) for i in range(40)]
+    mended = mend_plan("Coffee", plan, b)
+    assert len(mended.sections) == 2 and sum(s["words"] for s in mended.sections) == 800
+    assert (None, "too_many_sections") in codes(mended.notes)
+
+
+def test_off_subject_sections_are_dropped_by_the_lexical_check() -> None:
+    plan = [*GOOD, sec("Football Tactics", "The offside trap in football.")]
+    mended = mend_plan("Coffee", plan, COFFEE)
+    assert [s["title"] for s in mended.sections] == [s["title"] for s in GOOD]
+    assert (4, "off_subject") in codes(mended.notes)
+
+
+def test_lexical_check_stays_silent_when_the_plan_paraphrases() -> None:
+    bees = brief("Write a 1500-word guide to keeping bees.")
+    plan = [sec("Hives", "Choosing and placing a hive."), sec("Swarms", "Catching a swarm in May.")]
+    assert check_plan("Bees", plan, bees) == []
+
+
+def test_a_plan_about_something_else_is_not_usable() -> None:
+    plan = [
+        sec("Football Tactics", "The offside trap."),
+        sec("Famous Strikers", "Pelé and others."),
+    ]
+    mended = mend_plan("Football", plan, COFFEE)
+    assert not mended.usable
+    assert (None, "off_subject") in codes(n for n in mended.notes if not n["repaired"])
+
+
+def test_the_scorer_decides_when_given() -> None:
+    calls: list[Sequence[str]] = []
+
+    def off_subject(texts: Sequence[str]) -> list[bool]:
+        calls.append(texts)
+        return ["Sufi" in t for t in texts]  # the scorer reads main points
+
+    b = brief(COFFEE.instruction, off_subject=off_subject)
+    mended = mend_plan("Coffee", GOOD, b)
+    assert [s["title"] for s in mended.sections] == [
+        "Legends of Ethiopia",
+        "Coffeehouses of Europe",
+        "Espresso Culture",
+    ]
+    assert calls
+
+
+def test_chinese_plan_is_repaired() -> None:
+    plan = [
+        sec("第1段：长城的起源", "本节将介绍长城最早的修建。"),
+        sec("长城的历史", "秦朝把各国长城连接起来。"),
+        sec("明长城", "明朝重修长城，用砖石建造。"),
+    ]
+    mended = mend_plan("长城的历史", plan, WALL)
+    assert [s["title"] for s in mended.sections] == [
+        "长城的起源",
+        "秦朝把各国长城连接起来",
+        "明长城",
+    ]
+    assert mended.sections[0]["main_point"] == "长城最早的修建。"
+    assert check_plan(mended.title, mended.sections, WALL) == []
+
+
+def test_user_plan_loses_debris_but_keeps_its_wording() -> None:
+    plan = [
+        sec("## Origins", "This section will explain where coffee comes from."),
+        sec("Coffee spread to Yemen, where Sufi monks drank it to stay awake at night", "Yemen."),
+        sec("Origins", "Again."),
+    ]
+    mended = mend_plan(None, plan, COFFEE, user=True)
+    assert [s["title"] for s in mended.sections] == ["Origins", plan[1]["title"], "Origins"]
+    assert mended.sections[0]["main_point"] == plan[0]["main_point"]
+    assert mended.title == "The history of coffee"
+    repaired = {(n["section"], n["code"]) for n in mended.notes if n["repaired"]}
+    reported = {(n["section"], n["code"]) for n in mended.notes if not n["repaired"]}
+    assert repaired == {(0, "markup")}
+    assert {(0, "meta_point"), (1, "sentence"), (1, "too_long"), (2, "duplicate")} <= reported
+
+
+def test_aspects_of_a_split_chapter() -> None:
+    heat = brief("Write a 3000-word report on the causes and effects of urban heat islands.", 3000)
+    aspects = [
+        "The chapter will be written in 4 separate sections, one paragraph per line.",
+        "Introduction",
+        "Asphalt and concrete store the heat of the day.",
+        "Asphalt and concrete store the day's heat.",
+        "Impact on Local Ecosystems",
+        "Trees and parks cool the streets around them.",
+        "This is the first part, which introduces the topic of heat islands.",
+        "How heat islands change the plants and animals in cities.",  # the chapter's point again
+        "Urban heat islands",  # the title
+        "Create a Heat Island Report for the city council.",  # the making of the document
+        "Write report on urban heat islands.",  # the request, copied
+    ]
+    point = "How heat islands change plants and animals in cities."
+    assert part_aspects(
+        "Urban Heat Islands", "Impact on Local Ecosystems", point, aspects, heat
+    ) == [
+        None,
+        None,
+        "Asphalt and concrete store the heat of the day.",
+        None,
+        None,
+        "Trees and parks cool the streets around them.",
+        None,
+        None,
+        None,
+        None,
+        None,
+    ]
+
+
+def test_subtopics_off_the_subject_are_dropped_by_the_scorer() -> None:
+    def off_subject(texts: Sequence[str]) -> list[bool]:
+        return ["Football" in t for t in texts]
+
+    b = brief(COFFEE.instruction, off_subject=off_subject)
+    assert parse_subtopics("Roasting\nFootball\nBrewing", 2, b) == ["Roasting", "Brewing"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "limit", "subtopics"),
+    [
+        (
+            "1. Ethiopian legends\n2. Yemen's Sufi monks\n3. European coffeehouses",
+            3,
+            ["Ethiopian legends", "Yemen's Sufi monks", "European coffeehouses"],
+        ),
+        (
+            "Here are the subtopics:\n- **Origins**\n- origins\n- Coffee reached Europe in the 1600s, where it became popular.\n- {{#3}}",
+            5,
+            ["Origins", "Coffee reached Europe in the 1600s"],
+        ),
+        ("Please provide the details.\nI would rather write a poem about the sea.", 3, []),
+        (
+            "一、长城的起源\n二、秦长城\n三、明长城\n四、明长城",
+            5,
+            ["长城的起源", "秦长城", "明长城"],
+        ),
+        ("Roasting\nBrewing\nGrinding", 2, ["Roasting", "Brewing"]),
+    ],
+)
+def test_parse_subtopics(reply: str, limit: int, subtopics: list[str]) -> None:
+    b = WALL if "长城" in reply else COFFEE
+    assert parse_subtopics(reply, limit, b) == subtopics
+
+
+def test_plan_from_subtopics_passes_the_check() -> None:
+    title, sections = plan_from_subtopics(["Ethiopian legends", "Yemen's Sufi monks"], COFFEE)
+    assert title == "The history of coffee"
+    assert all(s["words"] == 0 for s in sections)
+    assert check_plan(title, sections, COFFEE) == []
+
+
+@pytest.mark.parametrize(
+    ("instruction", "language", "words", "n"),
+    [
+        (COFFEE.instruction, "en", 1500, 4),
+        ("Write a 20000-word novel about a lighthouse keeper.", "en", 20000, 16),
+        (
+            "Write a 100-word thank-you email to my colleague Sam for covering my shift.",
+            "en",
+            100,
+            1,
+        ),
+        ("写一篇5000字的关于长城历史的文章", "zh", 5000, 8),
+        ("给房东写一封信，要求修理暖气", "zh", 300, 1),
+    ],
+)
+def test_skeleton_passes_the_check(instruction: str, language: str, words: int, n: int) -> None:
+    b = brief(instruction, words, language)
+    title, sections = skeleton_plan(n, b)
+    assert 1 <= len(sections) <= n
+    assert check_plan(title, sections, b) == []
+
+
+def test_fix_request_names_each_kind_of_problem_once() -> None:
+    problems = check_plan(
+        "Coffee",
+        [sec("{{#1}}", "Coffee."), sec("## 2", "This section will explain coffee.")],
+        COFFEE,
+    )
+    text = fix_request(problems, COFFEE, 4)
+    assert text.startswith("A previous plan could not be used:")
+    assert text.count("short name of its topic") == 1 and "about the history of coffee" in text
+    assert fix_request([], COFFEE, 4) == ""
+    assert "每个小标题" in fix_request(check_plan("长城", [sec("{{#1}}", "长城。")], WALL), WALL, 3)
+
+
+@settings(deadline=1000, max_examples=200)
+@given(st.text(max_size=3000), st.integers(1, 40))
+def test_parse_subtopics_is_total(text: str, limit: int) -> None:
+    out = parse_subtopics(text, limit, COFFEE)
+    assert len(out) <= limit
+
+
+@settings(deadline=2000, max_examples=100)
+@given(
+    st.lists(st.tuples(st.text(max_size=200), st.text(max_size=300)), max_size=12),
+    st.text(max_size=80),
+)
+def test_mend_is_total_and_its_result_is_checked(items: list[tuple[str, str]], title: str) -> None:
+    plan = [sec(t, p, 100) for t, p in items]
+    mended = mend_plan(title, plan, COFFEE)
+    assert mended.title
+    if mended.usable:
+        assert check_plan(mended.title, mended.sections, COFFEE) == []
+
+
+@pytest.mark.parametrize("unit", ["a\n", "# x\n", "1. Coffee which was brewed\n", "的\n"])
+def test_parse_subtopics_linear_time(unit: str) -> None:
+    start = time.perf_counter()
+    parse_subtopics(unit * 5_000, 16, COFFEE)
+    assert time.perf_counter() - start < 2.0

@@ -1,0 +1,68 @@
+"""Content control: which sentences of a drifting paragraph are cut, and what is removed."""
+
+from __future__ import annotations
+
+import pytest
+
+from longwriter.nodes.relevance import drifting, keep_on_subject
+from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
+from tests.unit.test_reader import lexical
+
+LOW, HIGH = SENTENCE_OFF_BELOW - 0.1, SENTENCE_OFF_BELOW + 0.5
+
+
+@pytest.mark.parametrize(
+    ("scores", "cut"),
+    [
+        ([], set()),
+        ([HIGH, HIGH, HIGH], set()),
+        ([HIGH, LOW, HIGH], set()),  # one weak link between two sentences on the subject stays
+        ([LOW, HIGH, HIGH], {0}),  # a weak opening goes
+        ([HIGH, HIGH, LOW], {2}),  # ... and a weak ending
+        ([HIGH, LOW, LOW, HIGH], {1, 2}),  # a run of two is a drift
+        ([HIGH, LOW, LOW, LOW, HIGH, LOW, HIGH, LOW, LOW], {1, 2, 3, 7, 8}),
+        ([LOW], {0}),
+        ([LOW, LOW, LOW], {0, 1, 2}),
+    ],
+)
+def test_drifting_sentences(scores: list[float], cut: set[int]) -> None:
+    assert drifting(scores) == cut
+
+
+COFFEE = (
+    "Coffee trees grew wild in the Ethiopian highlands, where herders chewed coffee cherries. "
+    "Coffee beans were later roasted and brewed in Yemen for long nights of prayer. "
+    "Coffee houses spread from Mecca to Cairo and Istanbul as coffee trade grew."
+)
+DRIFT = (
+    "Coffee roasting in Yemen gave coffee its dark colour and coffee beans their aroma. "
+    "My cousin bought a red bicycle with seven gears last summer. "
+    "The bicycle shop also repairs electric scooters and old tyres. "
+    "Coffee exports from Mocha made the port famous for coffee."
+)
+NOVEL = (
+    "The novel To Kill a Mockingbird follows Scout Finch in a small Alabama town. "
+    "Atticus Finch defends a black man accused of a crime in the courtroom. "
+    "Readers remember the trial and the mockingbird as a symbol of innocence."
+)
+
+
+def test_keep_on_subject_cuts_drift_and_drops_off_subject_paragraphs() -> None:
+    scorer = SubjectScorer(lexical, "the history of coffee", "en")
+    assert scorer.informative
+    text = (
+        f"{COFFEE}\n\n{DRIFT}\n\n{NOVEL}\n\nVisit www.example.com/coffee-4729016_nfljfx583bkg now."
+    )
+    kept, removed = keep_on_subject(
+        text, scorer, point="", instruction="Write a history of coffee."
+    )
+    assert COFFEE in kept
+    assert "bicycle" not in kept and "Mocha" in kept  # the drift is cut, the paragraph stays
+    assert "Mockingbird" not in kept and "example.com" not in kept
+    assert removed == {"junk": 1, "drift": 2, "off_subject": 1}
+
+
+def test_nothing_is_judged_by_an_embedder_that_cannot_tell_subjects_apart() -> None:
+    scorer = SubjectScorer(lambda texts: [[1.0, 0.0] for _ in texts], "coffee", "en")
+    kept, removed = keep_on_subject(f"{COFFEE}\n\n{NOVEL}", scorer, point="", instruction="")
+    assert kept == f"{COFFEE}\n\n{NOVEL}" and not removed

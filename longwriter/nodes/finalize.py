@@ -165,6 +165,9 @@ def build_report(
         "prompt_tokens": int(stats.get("prompt_tokens", 0)),
         "completion_tokens": int(stats.get("completion_tokens", 0)),
         "plan": [dict(s) for s in planned],
+        "plan_problems": [dict(p) for p in state.get("plan_notes") or []],
+        "form": dict(state.get("form") or {}),
+        "loop_level": state.get("loop_level", 0),
     }
 
 

@@ -184,6 +184,14 @@ _EN = _Vocabulary(
         *_self_reference(_EN_NEXT, _Exempt.WRITING),
         *_self_reference(_EN_OTHER, _Exempt.SUBJECT_NOUN),
         _Rule(_en(r"^\W*the rest\s+(?:is|will be|was)\s+(?:about|on|devoted)\b")),
+        # "The story is about a young girl named Lena ..." (the opening of a story that describes it)
+        _Rule(
+            _en(
+                r"^\W*the (?:story|tale|essay|article|text|piece|document|guide|report|paper"
+                r"|narrative|chapter|section)\s+(?:is|will be)\s+(?:all\s+)?about\b"
+            ),
+            _Exempt.SUBJECT_NOUN,
+        ),
         # "The story continues.", "The story of the Lost Hope continues," (a narrator's stage note)
         _Rule(
             _en(

@@ -8,10 +8,14 @@ import uuid
 from typing import Any
 
 import pytest
+from langgraph.runtime import Runtime
 
 from longwriter import WriterContext, write_document
+from longwriter.nodes.common import Services
 from longwriter.nodes.prompting import text_tail
+from longwriter.nodes.writer import compact_layout
 from tests.fakes import ScriptedWriter
+from tests.openai_stub import StubState, openai_stub
 
 
 def ctx(**kw: Any) -> WriterContext:
@@ -85,3 +89,18 @@ def test_text_tail_keeps_whole_sentences() -> None:
     assert tail.endswith("Sentence number 99 is here.")
     assert tail.startswith("Sentence number") and len(tail.split()) <= 20
     assert text_tail("One very long sentence " * 50) != ""
+
+
+@pytest.mark.parametrize(("window", "compact"), [(8192, True), (4096, True), (32768, False)])
+def test_auto_layout_is_compact_for_small_windows(window: int, compact: bool) -> None:
+    with openai_stub(StubState(max_model_len=window)) as stub:
+        context = WriterContext(base_url=stub.base_url, model="stub-model")
+        runtime = Runtime(context=context, stream_writer=lambda _: None)
+        assert compact_layout(Services(runtime, None)) is compact
+
+
+def test_a_chat_model_given_by_the_caller_gets_the_history_layout_unless_asked() -> None:
+    runtime = Runtime(context=WriterContext(), stream_writer=lambda _: None)
+    assert not compact_layout(Services(runtime, ScriptedWriter()))
+    runtime = Runtime(context=WriterContext(prompt_layout="compact"), stream_writer=lambda _: None)
+    assert compact_layout(Services(runtime, ScriptedWriter()))

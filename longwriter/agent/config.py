@@ -98,6 +98,10 @@ class WriterContext:
     the embedded model has, else history)."""
     step_words: int = 200
     """Compact layout: words asked for per call; longer sections take several calls."""
+    compact_chain_words: int | None = None
+    """Compact layout: a section continues the conversation of the sections before it while their
+    exchanges hold at most this many words, so a prefix cache serves them; 0 opens a new conversation
+    per section; None: 800 on vLLM (whose prefix cache is shared by all requests), else 0."""
     section_words: int = 400
     """Preferred section length when planning (AgentWrite uses 200-1000)."""
     min_section_words: int = 150
@@ -140,6 +144,10 @@ class WriterContext:
             )
         if self.connect_wait < 0:
             raise ConfigError(f"connect_wait must be 0 or more seconds, got {self.connect_wait}")
+        if self.compact_chain_words is not None and self.compact_chain_words < 0:
+            raise ConfigError(
+                f"compact_chain_words must be 0 or more words, got {self.compact_chain_words}"
+            )
 
     def role_endpoint(self, role: str) -> RoleEndpoint:
         """Where ``role``'s calls go: its ``endpoints`` entry, else the main endpoint."""

@@ -20,9 +20,10 @@ from longwriter.llm import (
     chat_model,
     check_endpoint,
     resolve_endpoint,
+    sampling_defaults,
     server_kind,
 )
-from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING
+from longwriter.llm.local_server import EMBEDDED_CONTEXT
 from longwriter.llm.sampling import anti_loop_body, anti_loop_temperature
 from longwriter.text import estimate_tokens, looping
 
@@ -108,9 +109,10 @@ class Models:
         if self.override is not None:
             return {"max_tokens": max_tokens}
         endpoint = self.endpoint(role)
-        defaults = EMBEDDED_SAMPLING if endpoint.embedded else {}
         body = anti_loop_body(
-            server_kind(endpoint), loop_level, {**defaults, **self.ctx.extra_body}
+            server_kind(endpoint),
+            loop_level,
+            {**sampling_defaults(endpoint), **self.ctx.extra_body},
         )
         body["max_tokens"] = max_tokens
         if min_tokens > 0 and accepts_min_tokens(endpoint):

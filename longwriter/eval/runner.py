@@ -20,8 +20,7 @@ from langchain_core.messages import HumanMessage
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
-from longwriter.llm import Endpoint, chat_model
-from longwriter.llm.local_server import EMBEDDED_SAMPLING
+from longwriter.llm import Endpoint, chat_model, sampling_defaults
 from longwriter.text import count_words_longbench, estimate_tokens
 
 Mode = Literal["agent", "direct"]
@@ -51,7 +50,7 @@ class RunConfig:
 
     def sampling(self) -> dict[str, Any]:
         """The sampling extras of every call: as the agent sends them, so both modes compare fairly."""
-        return {**(EMBEDDED_SAMPLING if self.endpoint.embedded else {}), **self.extra_body}
+        return {**sampling_defaults(self.endpoint), **self.extra_body}
 
 
 def direct_max_tokens(prompt: str, context_window: int) -> int:

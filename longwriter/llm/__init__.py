@@ -6,6 +6,7 @@ from longwriter.llm.endpoint import (
     chat_model,
     check_endpoint,
     resolve_endpoint,
+    sampling_defaults,
     served_models,
     server_kind,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "chat_model",
     "check_endpoint",
     "resolve_endpoint",
+    "sampling_defaults",
     "served_models",
     "server_kind",
 ]

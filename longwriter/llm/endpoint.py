@@ -16,7 +16,7 @@ import openai
 from langchain_openai import ChatOpenAI
 
 from longwriter.errors import BackendError
-from longwriter.llm.local_server import EMBEDDED_CONTEXT, shared_server
+from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING, shared_server
 from longwriter.llm.sampling import ServerKind
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,14 @@ def server_kind(endpoint: Endpoint) -> ServerKind:
         return "llama.cpp"
     owners = [_OWNERS.get(str(m.get("owned_by"))) for m in _get_models(endpoint)]
     return next((kind for kind in owners if kind), "openai")
+
+
+def sampling_defaults(endpoint: Endpoint) -> dict[str, float]:
+    """Sampling extras sent to ``endpoint`` unless the caller's ``extra_body`` overrides them: the
+    embedded model's repeat penalty; other servers sample as they are configured. (``min_p`` 0.05
+    on vLLM was tried: SmolLM2 looped more, the anti-loop levels warmed it up, and sections came
+    out short and slow.)"""
+    return dict(EMBEDDED_SAMPLING) if endpoint.embedded else {}
 
 
 def accepts_min_tokens(endpoint: Endpoint) -> bool:

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 from longwriter.agent.config import WriterContext
 from longwriter.agent.models import LOOP_FINISH, ContextOverflow, Reply
 from longwriter.agent.state import Draft, Turn, WriterState
+from longwriter.llm import server_kind
 from longwriter.llm.sampling import MAX_LOOP_LEVEL
 from longwriter.nodes.cleanup import (
     clean_draft,
@@ -26,6 +27,7 @@ from longwriter.nodes.common import Services
 from longwriter.nodes.critic import EDITS, LOOP_LINES, earlier_ngrams, earlier_sentences
 from longwriter.nodes.prompting import (
     answered,
+    chained_turns,
     compact_messages,
     estimate,
     layout,
@@ -44,9 +46,25 @@ RETRIEVAL_RESERVE = 400  # tokens kept free for retrieved passages when the layo
 MIN_OUTPUT_TOKENS = 128
 
 
+MAX_TOKENS_PER_WORD = 3.0
+"""Bound of the learned tokens per word. Replies of ids and symbols once taught SmolLM2 on vLLM 6.0, and
+every later request then asked for 1,864 tokens and forced 600 (``min_tokens``) of text that the
+content filter threw away."""
+FLOOR_TOKENS_PER_WORD = 1.4
+"""``min_tokens`` never assumes more tokens per word than plain prose has."""
+
+
 def output_tokens(words: int, calibration: dict[str, float]) -> int:
     """max_tokens for a reply of about ``words`` words (learned tokens-per-word, with slack)."""
     return int(words * calibration.get("tokens_per_word", 1.4) * OUTPUT_SLACK) + 64
+
+
+def floor_tokens(want_tokens: int, calibration: dict[str, float], ratio: float) -> int:
+    """``min_tokens`` for a request of ``want_tokens`` (see ``output_tokens``): ``ratio`` of the
+    words asked for, counted at no more than :data:`FLOOR_TOKENS_PER_WORD` tokens each."""
+    per_word = calibration.get("tokens_per_word", 1.4)
+    scale = min(1.0, FLOOR_TOKENS_PER_WORD / per_word)
+    return int((want_tokens - 64) / OUTPUT_SLACK * ratio * scale)
 
 
 def _learn(
@@ -57,10 +75,10 @@ def _learn(
     if estimated_prompt and reply.prompt_tokens:
         seen = reply.prompt_tokens / estimated_prompt * out.get("prompt_ratio", 1.0)
         out["prompt_ratio"] = min(3.0, max(0.5, 0.5 * out.get("prompt_ratio", 1.0) + 0.5 * seen))
-    if words >= 50 and reply.completion_tokens:
+    if words >= 50 and reply.completion_tokens and reply.finish_reason != LOOP_FINISH:
         seen = reply.completion_tokens / words
         out["tokens_per_word"] = min(
-            6.0, max(0.5, 0.7 * out.get("tokens_per_word", 1.4) + 0.3 * seen)
+            MAX_TOKENS_PER_WORD, max(0.5, 0.7 * out.get("tokens_per_word", 1.4) + 0.3 * seen)
         )
     return out
 
@@ -103,7 +121,7 @@ def _call_fitted(
             MIN_OUTPUT_TOKENS, min(max_tokens, window - fitted.prompt_tokens - MARGIN_TOKENS)
         )
         try:
-            floor = int((want_tokens - 64) / OUTPUT_SLACK * svc.ctx.min_tokens_ratio)
+            floor = floor_tokens(want_tokens, calibration, svc.ctx.min_tokens_ratio)
             reply = svc.models.call(
                 fitted.messages,
                 max_tokens=max_tokens,
@@ -191,6 +209,22 @@ def compact_layout(svc: Services) -> bool:
     return svc.models.override is None and svc.models.window() <= COMPACT_MAX_WINDOW
 
 
+VLLM_CHAIN_WORDS = 800
+"""``compact_chain_words=None`` on vLLM: sections continue one conversation while it holds this many
+words (about three 350-word sections), so vLLM's prefix cache serves most of every prompt; elsewhere
+each section opens its own (the layout measured on the embedded model)."""
+
+
+def chain_words(svc: Services) -> int:
+    """How many words of earlier sections' exchanges a compact conversation may carry (0: none),
+    never more than a quarter of the window."""
+    words = svc.ctx.compact_chain_words
+    if words is None:
+        kind = None if svc.models.override is not None else server_kind(svc.models.endpoint())
+        words = VLLM_CHAIN_WORDS if kind == "vllm" else 0
+    return min(words, svc.models.window() // 5)
+
+
 @dataclass
 class Filled:
     """What the compact layout wrote for a section: the text, its exchanges and what the calls cost."""
@@ -224,10 +258,11 @@ def _compact_fill(
         dict(state["calibration"]),
         state.get("loop_level", 0),
     )
+    chain_start, prior = chained_turns(state, index, chain_words(svc))
     passages = []
-    if index > 0 and ctx.retrieve_k:
+    if chain_start > 0 and ctx.retrieve_k:
         query = f"{section['title']}. {section['main_point']}"
-        passages = svc.memory(state).related(query, min(2, ctx.retrieve_k), before=index)
+        passages = svc.memory(state).related(query, min(2, ctx.retrieve_k), before=chain_start)
     earlier, said_before = earlier_ngrams(state), earlier_sentences(state)
     window = svc.models.window()
     low = words * (1 - ctx.length_tolerance)
@@ -237,11 +272,11 @@ def _compact_fill(
             break
         need = words - written
         ask = need if need <= 1.5 * ctx.step_words else ctx.step_words
-        messages = compact_messages(state, index, ask, out.turns, passages)
+        messages = compact_messages(state, index, ask, out.turns, passages, prior)
         want = output_tokens(ask, out.calibration)
         prompt_tokens = estimate(messages, out.calibration.get("prompt_ratio", 1.0))
         max_tokens = max(MIN_OUTPUT_TOKENS, min(want, window - prompt_tokens - MARGIN_TOKENS))
-        floor = int((want - 64) / OUTPUT_SLACK * ctx.min_tokens_ratio)
+        floor = floor_tokens(want, out.calibration, ctx.min_tokens_ratio)
         reply = svc.models.call(
             messages, max_tokens=max_tokens, min_tokens=floor, loop_level=out.loop_level
         )

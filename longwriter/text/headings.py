@@ -28,7 +28,9 @@ class HeadingProblem(StrEnum):
     MARKUP = "markup"  # markup, JSON, paths, file names
     PLAN_LABEL = "plan_label"  # "Main Point", "Word Count", "300 words", "Paragraph 3"
     META = "meta"  # a request or talk about the document ("Please provide the details")
-    NUMBERING = "numbering"  # "2.", "Section 3:", "第三部分：" (the document numbers nothing)
+    NUMBERING = (
+        "numbering"  # "2.", "Section 3:", "Tools: 2", "第三部分：" (the document numbers nothing)
+    )
     TRUNCATED = "truncated"  # cut off mid-phrase: "The History of Coffee from Ethiopia, with a"
 
 
@@ -50,6 +52,10 @@ LEADING_NUMBER = re.compile(
     re.IGNORECASE,
 )
 """Numbering at the start of a heading or plan line: "2. ", "Section 3:", "IV. ", "第三部分："."""
+
+TRAILING_NUMBER = re.compile(r"(?<=[^\W\d_])\s*[:#]\s*\d{1,3}\s*$|\s[-–—]\s*\d{1,3}\s*$")
+"""An enumerator after a heading ("Printing Press: 1", "Origins - 2"): plan debris. A number that is
+part of a name ("World War 2", "Apollo 11") or a time or verse ("10:30", "John 3:16") is not."""
 
 PLAN_WORDS = re.compile(
     r"\bmain\s*points?\b\s*[:：]?|主要内容[:：]?"
@@ -229,7 +235,7 @@ def heading_problems(heading: str, *, language: str, instruction: str = "") -> l
     problems: list[HeadingProblem] = []
     if not _LETTER.search(text):
         problems.append(HeadingProblem.EMPTY)
-    if LEADING_NUMBER.match(text):
+    if LEADING_NUMBER.match(text) or TRAILING_NUMBER.search(text):
         problems.append(HeadingProblem.NUMBERING)
     if _debris_tokens(text, allowed):
         problems.append(HeadingProblem.MARKUP)
@@ -295,6 +301,7 @@ def strip_debris(text: str, instruction: str = "", *, heading: bool = True) -> s
     for label in (PLAN_WORDS, STEP_LABEL) if heading else (PLAN_WORDS,):
         out = label.sub(lambda m: m.group(0) if m.group(0).lower() in lowered else " ", out)
     out = _CJK_GAP.sub("", " ".join(out.split()))
+    out = TRAILING_NUMBER.sub("", out) if heading else out
     out = out.strip(_EDGE + " -–—+") if heading else out.strip(" -–—+").lstrip(",;:，；：")
     return "" if _plan_words_only(out) or not _LETTER.search(out) else out
 
@@ -318,8 +325,9 @@ def head_phrase(text: str) -> str:
 
 def _key(heading: str) -> frozenset[str]:
     """Content words of a heading, for comparing headings: stopwords dropped, and the "(2)" or
-    "(2/3)" that numbers a repeated or split heading."""
-    return frozenset(t for t in tokenize(_COUNTER.sub("", heading)) if t not in _STOPWORDS)
+    "(2/3)" that numbers a repeated or split heading and a trailing enumerator ("Tools: 2")."""
+    text = TRAILING_NUMBER.sub("", _COUNTER.sub("", heading))
+    return frozenset(t for t in tokenize(text) if t not in _STOPWORDS)
 
 
 def _same(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -1,5 +1,5 @@
 """The agent through a real vLLM server (`make test-vllm`): a multi-section document, and the prefix cache
-reusing the growing shared prefix of the writer's multi-turn prompts."""
+reusing the growing shared prefix of the writer's multi-turn prompts, with the server's own sampling."""
 
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ def test_agent_writes_through_vllm_with_prefix_cache_hits(
         embedding="hash",
         section_words=150,
         max_revisions=1,
-        extra_body={"repetition_penalty": 1.1},  # SmolLM2 loops without it (rep4 0.65-0.88)
-    )
+    )  # the server's own sampling: the agent finds the penalty SmolLM2 needs by itself
     result = write_document("Write a 600-word article about the history of tea.", context=ctx)
     hits1, queries1 = totals()
     report = result.report
@@ -46,6 +45,7 @@ def test_agent_writes_through_vllm_with_prefix_cache_hits(
     assert report["duplicated_lines"] == 0
     hit_rate = (hits1 - hits0) / max(1.0, queries1 - queries0)
     print(f"prefix cache hit rate over the document: {hit_rate:.2f}")
-    # Measured 0.47 on this 4-section document (planning and the first section have nothing to reuse);
-    # longer documents reuse more. A layout that changed the prefix at every step would reuse ~0.
-    assert hit_rate > 0.3, hit_rate
+    # Planning and the first section have nothing to reuse; then every request extends an earlier
+    # one (on vLLM a section continues the conversation of the sections before it). Requests that
+    # each opened their own conversation reused 0.15 here; longer documents reuse more.
+    assert hit_rate > 0.4, hit_rate

@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 
 from longwriter import WriterContext, write_document
 from longwriter.nodes.common import Services
-from longwriter.nodes.prompting import text_tail
+from longwriter.nodes.prompting import chained_turns, text_tail
 from longwriter.nodes.writer import compact_layout
 from tests.fakes import ScriptedWriter
 from tests.openai_stub import StubState, openai_stub
@@ -104,3 +104,41 @@ def test_a_chat_model_given_by_the_caller_gets_the_history_layout_unless_asked()
     assert not compact_layout(Services(runtime, ScriptedWriter()))
     runtime = Runtime(context=WriterContext(prompt_layout="compact"), stream_writer=lambda _: None)
     assert compact_layout(Services(runtime, ScriptedWriter()))
+
+
+def test_chained_sections_continue_one_conversation_until_it_is_full() -> None:
+    """With ``compact_chain_words`` a section's first request extends the previous section's
+    conversation (no tail: the text is in it) until the chain holds that many words; then a new one
+    opens with the instruction and the tail again."""
+    fake = ScriptedWriter()
+    result = write_document(
+        "Write a 2400-word essay on canals.",
+        context=ctx(step_words=150, compact_chain_words=700),
+        chat_model=fake,
+        thread_id=uuid.uuid4().hex,
+    )
+    exchanges = writer_exchanges(fake)
+    opened = chained = 0
+    for (before, reply), (after, _) in itertools.pairwise(exchanges):
+        last = str(after[-1].content)
+        if last.startswith("Writing instruction:"):
+            opened += 1
+            assert len(after) == 2 and text_tail(reply) in last
+            continue
+        assert [m.content for m in after[: len(before)]] == [m.content for m in before]
+        assert after[len(before)].content == reply
+        chained += last.startswith("Write the next part")
+    assert opened >= 1 and chained >= 1
+    longest = max(s["budget"] for s in result.report["sections"])
+    for messages, _ in exchanges:
+        assert sum(len(str(m.content).split()) for m in messages) < 700 + 400 + 1.5 * longest
+
+
+def test_no_chain_across_a_gap_or_when_switched_off() -> None:
+    opening = {"prompt": "Writing instruction: Write about canals.", "said": "Canals carry boats."}
+    section = {"index": 0, "title": "A", "text": "Canals carry boats.", "turns": [opening]}
+    state: Any = {"language": "en", "instruction": "Write about canals.", "sections": [section]}
+    assert chained_turns(state, 1, 100) == (0, [opening])
+    assert chained_turns(state, 1, 0) == (1, [])
+    assert chained_turns(state, 2, 100) == (2, [])  # section 1 was dropped: a new conversation
+    assert chained_turns(state, 1, 5) == (1, [])  # full

@@ -119,8 +119,9 @@ def test_both_modes_sample_like_the_agent_on_the_embedded_model(
         cfg = RunConfig(mode=mode, endpoint=embedded, context_window=4096, extra_body=extra)
         asyncio.run(run_predictions(tasks, cfg, tmp_path / f"{mode}{len(extra)}.jsonl"))
     budget = calls[0]["max_tokens"]
-    assert calls[0]["extra_body"] == {"repeat_penalty": 1.15, "max_tokens": budget}
-    assert calls[1]["extra_body"] == {"repeat_penalty": 1.15, "top_k": 5, "max_tokens": budget}
+    base = {"repeat_penalty": 1.15, "max_tokens": budget}
+    assert calls[0]["extra_body"] == base
+    assert calls[1]["extra_body"] == {**base, "top_k": 5}
     assert (contexts[0].base_url, contexts[0].extra_body) == (None, {})
 
 

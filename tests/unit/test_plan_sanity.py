@@ -309,6 +309,11 @@ def test_subtopics_off_the_subject_are_dropped_by_the_scorer() -> None:
             ["长城的起源", "秦长城", "明长城"],
         ),
         ("Roasting\nBrewing\nGrinding", 2, ["Roasting", "Brewing"]),
+        (  # enumerators after the names, and the same names again under other numbers
+            "Coffee Roasting: 1\nCoffee Brewing: 2\nCoffee Roasting: 3\nCoffee Trade - 4",
+            5,
+            ["Coffee Roasting", "Coffee Brewing", "Coffee Trade"],
+        ),
     ],
 )
 def test_parse_subtopics(reply: str, limit: int, subtopics: list[str]) -> None:

@@ -42,6 +42,11 @@ COFFEE = "Write a 1500-word illustrated guide to the history of coffee."
         ("words paragraph", COFFEE, {P.PLAN_LABEL}),
         ("Section 2: The Spread", COFFEE, {P.NUMBERING, P.PLAN_LABEL}),
         ("2. Origins", COFFEE, {P.NUMBERING}),
+        ("Printing Press: 1", COFFEE, {P.NUMBERING}),  # SmolLM2's subtopic list on vLLM
+        ("Roasting - 3", COFFEE, {P.NUMBERING}),
+        ("World War 2 and Rationing", COFFEE, set()),
+        ("Apollo 11", COFFEE, set()),
+        ("John 3:16 in Coffee Lore", COFFEE, set()),
         ("第3段：长城的修建", "写一篇关于长城的文章", {P.NUMBERING, P.PLAN_LABEL}),
         ("第三部分：影响", "写一篇关于长城的文章", {P.NUMBERING}),
         # markup
@@ -169,8 +174,10 @@ def test_duplicate_headings() -> None:
         "Topic 2",
         "咖啡的起源",
         "咖啡起源",
+        "Roasting: 1",
+        "Roasting: 2",
     ]
-    assert duplicate_headings(headings, "Guide to the History of Coffee") == [0, 2, 3, 5, 9]
+    assert duplicate_headings(headings, "Guide to the History of Coffee") == [0, 2, 3, 5, 9, 11]
     assert duplicate_headings(["A", "B"]) == []
     ten = "alpha beta gamma delta epsilon zeta eta theta iota kappa"
     assert duplicate_headings([ten.rsplit(" ", 2)[0], ten]) == [1]  # 8 of 10 words: near-identical

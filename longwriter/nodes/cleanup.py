@@ -78,11 +78,22 @@ def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
     return "\n".join(kept)
 
 
+ECHO_PART_WORDS = 4
+"""A reply line of at least this many words that occurs inside a prompt line is an echo."""
+
+
 def drop_echoed_lines(text: str, prompt: str) -> str:
     """Drop lines that copy a line of the prompt ("Title: ...", "Language: English", the step's own
-    request): small models echo the request's fields back."""
-    echoed = {key for key in map(_norm, prompt.splitlines()) if len(key.split()) >= 2}
-    return "\n".join(line for line in text.split("\n") if _norm(line) not in echoed)
+    request) or a stretch of one ("The Birth of the Press, as part of the press and Europe:", the
+    section's point as the request gave it): small models echo the request's fields back."""
+    keys = [key for key in map(_norm, prompt.splitlines()) if len(key.split()) >= 2]
+    whole, echoed = "|".join(f" {key} " for key in keys), set(keys)
+
+    def echo(line: str) -> bool:
+        key = _norm(line)
+        return key in echoed or (len(key.split()) >= ECHO_PART_WORDS and f" {key} " in whole)
+
+    return "\n".join(line for line in text.split("\n") if not echo(line))
 
 
 PROSE_LINE_WORDS = 12  # a line this long that ends a sentence is a paragraph, not a verse line

@@ -139,3 +139,22 @@ def test_replies_are_replayed_as_generated_only_when_cleaning_cut_a_heading_or_a
     clean = drop_repeats(clean, set(), 1.0)
     assert replay_text(raw, clean, "Canals", truncated) == (raw if replayed == "raw" else clean)
     assert replay_text("## Canals", "", "Canals", False) == ""  # nothing left to replay
+
+
+def test_a_stretch_of_the_request_echoed_as_a_line_is_dropped() -> None:
+    """SmolLM2 on vLLM opened a section with the request's main point and a colon."""
+    prompt = (
+        'Write the next part of the text, on "The Birth of the Printing Press": The Birth of the '
+        "Printing Press, as part of the printing press and how it changed Europe\n"
+        "Write about 200 words in English about the printing press."
+    )
+    reply = (
+        "The Birth of the Printing Press, as part of the printing press and how it changed Europe:\n\n"
+        "Gutenberg printed his Bible in Mainz around 1455.\n"
+        "The press changed Europe"  # three words: too short to call an echo
+    )
+    cleaned = clean_draft(reply, "The Birth of the Printing Press", False, prompt=prompt)
+    assert cleaned.startswith("Gutenberg printed") and "The press changed Europe" in cleaned
+    # a line that only shares part of a word with the prompt is kept
+    kept = "art of the printing press and how it changed"
+    assert kept in clean_draft(kept, "Other", False, prompt=prompt)

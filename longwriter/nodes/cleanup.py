@@ -176,6 +176,11 @@ def keep_sentences(text: str, keep: Callable[[str], bool]) -> str:
     return "\n\n".join(paragraphs)
 
 
+COPIED_RUN = 10
+"""A sentence that repeats this many words in a row from an earlier one is a copy, however long it is
+(SmolLM2 re-opened paragraphs with a 30-word clause of an earlier one and ran on with ";")."""
+
+
 def drop_repeats(
     text: str,
     earlier: set[tuple[str, ...]],
@@ -185,9 +190,11 @@ def drop_repeats(
 ) -> str:
     """Remove paragraphs that mostly repeat earlier sections (8-gram overlap above ``max_overlap``) and
     sentences already said, in this section or in ``seen`` (sentence keys of the document so far):
-    word for word, or nearly (half of the sentence's 5-grams said before)."""
+    word for word, nearly (half of the sentence's 5-grams said before), or in part (a run-on
+    sentence that copies a run of :data:`COPIED_RUN` words)."""
     seen = set(seen or ())
     said = set().union(*(ngram_set(key, NEAR_N) for key in seen))
+    runs = set().union(*(ngram_set(key, COPIED_RUN) for key in seen))
     if earlier:
         paragraphs = re.split(r"\n\s*\n", text)
         text = "\n\n".join(p for p in paragraphs if ngram_overlap(p, earlier, n) <= max_overlap)
@@ -196,11 +203,14 @@ def drop_repeats(
         key = _norm(sentence)
         if len(key) < MIN_REPEAT_CHARS:
             return True
-        grams = ngram_set(key, NEAR_N)
+        grams, long_grams = ngram_set(key, NEAR_N), ngram_set(key, COPIED_RUN)
         if key in seen or (len(grams) >= 4 and len(grams & said) >= NEAR_SHARE * len(grams)):
+            return False
+        if long_grams & runs:
             return False
         seen.add(key)
         said.update(grams)
+        runs.update(long_grams)
         return True
 
     return keep_sentences(text, fresh)

@@ -158,3 +158,22 @@ def test_a_stretch_of_the_request_echoed_as_a_line_is_dropped() -> None:
     # a line that only shares part of a word with the prompt is kept
     kept = "art of the printing press and how it changed"
     assert kept in clean_draft(kept, "Other", False, prompt=prompt)
+
+
+def test_a_run_on_sentence_that_copies_a_long_run_of_words_is_dropped() -> None:
+    first = (
+        "When considering the impact on society, many experts from different fields argue that one "
+        "must weigh every facet of a decision. This includes food."
+    )
+    copy = (
+        "When considering the impact on society, many experts from different fields argue that one "
+        "must weigh every facet of education policy; the topic also involves parents, schools, "
+        "budgets, teachers and many other things besides. Homework is useful."
+    )
+    assert drop_repeats(f"{first}\n\n{copy}", set(), 0.5) == f"{first}\n\nHomework is useful."
+    # nine shared words in a row are not a copy
+    other = (
+        "Many experts from different fields argue that one must rest after long days of hard work "
+        "in the fields and the mines. Tea helps."
+    )
+    assert "must rest" in drop_repeats(f"{first}\n\n{other}", set(), 0.5)

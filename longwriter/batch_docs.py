@@ -16,12 +16,13 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
-from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext
+from longwriter.agent.config import WriterContext
 from longwriter.api import Event, awrite_document
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.build import prompt_key
-from longwriter.errors import ConfigError, LongWriterError
+from longwriter.errors import ConfigError, LongWriterError, shown
 from longwriter.jsonl import JsonlError, read_jsonl
+from longwriter.text.target import required_length
 
 RESULTS = "results.jsonl"
 SUMMARY_FIELDS = ("target_words", "words", "length_score", "rep4", "seconds")
@@ -42,21 +43,13 @@ def _item(row: dict[str, Any]) -> BatchItem:
     prompt = row.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise ValueError("'prompt' must be a non-empty string")
-    length = row.get("length")
-    if length is not None and (
-        isinstance(length, bool)
-        or not isinstance(length, int)
-        or not 0 < length <= MAX_TARGET_WORDS
-    ):
-        raise ValueError(
-            f"'length' must be a word count from 1 to {MAX_TARGET_WORDS}, got {length!r}"
-        )
+    length = None if row.get("length") is None else required_length(row["length"])
     name = row.get("id")
     if name is None:
         name = f"doc-{prompt_key(prompt)[:12]}"
     elif isinstance(name, bool) or not isinstance(name, str | int) or not _ID.fullmatch(str(name)):
         raise ValueError(
-            f"'id' must be a file name of letters, digits, '.', '_' or '-', got {name!r}"
+            f"'id' must be a file name of letters, digits, '.', '_' or '-', got {shown(name)}"
         )
     return BatchItem(str(name), prompt.strip(), length)
 

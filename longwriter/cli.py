@@ -23,11 +23,12 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext, home_dir
+from longwriter.agent.config import WriterContext, home_dir
 from longwriter.cli_support import parse_extra_body
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
+from longwriter.text.target import MAX_TARGET_WORDS
 from longwriter.train.cli import app as train_app
 
 if TYPE_CHECKING:

@@ -27,12 +27,22 @@ class JsonlError(ValueError):
         self.problem = problem
 
 
+def json_value(text: str) -> Any:
+    """``text`` parsed as JSON; ValueError saying what is wrong (in one line) otherwise."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        line = f"line {exc.lineno} " if exc.lineno > 1 else ""
+        raise ValueError(f"invalid JSON ({exc.msg} at {line}column {exc.colno})") from None
+    except ValueError:  # json's only other complaint
+        raise ValueError("invalid JSON (a number of more than 4300 digits)") from None
+    except RecursionError:
+        raise ValueError("invalid JSON (nested too deeply)") from None
+
+
 def json_object(text: str) -> dict[str, Any]:
     """``text`` parsed as a JSON object; ValueError saying what is wrong otherwise."""
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+    obj = json_value(text)
     if not isinstance(obj, dict):
         raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
     return obj

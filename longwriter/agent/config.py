@@ -9,7 +9,6 @@ from typing import Any
 
 from longwriter.errors import ConfigError
 
-MAX_TARGET_WORDS = 200_000
 ROLES = ("plan", "write")
 """Kinds of model call that may go to their own endpoint: planning, and writing/revising sections.
 (Section summaries are extractive: no model call.)"""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import operator
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from longwriter.text.form import FormFields
+from longwriter.text.target import MAX_TARGET_WORDS
 
 Action = Literal["accept", "expand", "dedupe", "rewrite", "condense"]
 
@@ -18,6 +19,13 @@ class SectionPlan(BaseModel):
     title: str = Field(description="short section heading")
     main_point: str = Field(description="what the section covers, one or two sentences")
     words: int = Field(description="word budget for the section", ge=0)
+
+    @field_validator("words")
+    @classmethod
+    def _capped(cls, words: int) -> int:
+        """A model's absurd budget is noise (budget repair evens it out) that must not overflow
+        float arithmetic; capped here rather than in the schema, whose grammar servers compile."""
+        return min(words, MAX_TARGET_WORDS)
 
 
 class Plan(BaseModel):

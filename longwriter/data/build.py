@@ -24,6 +24,7 @@ from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.filters import FilterConfig, check_document
 from longwriter.errors import BackendError, ConfigError
 from longwriter.jsonl import read_jsonl
+from longwriter.text.target import required_length
 
 if TYPE_CHECKING:
     from longwriter.agent import WriterContext
@@ -100,20 +101,6 @@ def prompt_key(prompt: str) -> str:
     return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
 
 
-def _length(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"'length' must be a positive integer, got {value!r}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"'length' must be a positive integer, got {value!r}") from None
-    if not number.is_integer() or number <= 0:
-        raise ValueError(f"'length' must be a positive integer, got {value!r}")
-    return int(number)
-
-
 def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int]:
     """The ``(line number, object)`` rows of a JSONL file, and how many non-blank lines were
     skipped as not JSON objects (each is logged)."""
@@ -142,7 +129,7 @@ def load_instructions(path: Path) -> InstructionFile:
             result.empty.append(lineno)
             continue
         try:
-            length = _length(row.get("length"))
+            length = None if row.get("length") in (None, "") else required_length(row["length"])
         except ValueError as exc:
             log.warning("%s:%d: %s, skipped", path, lineno, exc)
             result.invalid.append((lineno, str(exc)))

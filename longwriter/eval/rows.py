@@ -1,7 +1,7 @@
 """Input rows of the evaluation: LongBench-Write tasks and prediction rows, validated with line
 numbers.
 
-A task row has ``prompt`` (non-empty text), ``length`` (required words, a positive integer) and
+A task row has ``prompt`` (non-empty text), ``length`` (required words, 1 to 200,000) and
 optionally ``type``; a prediction row additionally has ``response``. Each row gets a stable ``key``:
 its own ``key``/``id``/``idx`` field, or else a hash of prompt and length (repeated rows get ``-2``,
 ``-3`` ...).
@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from longwriter.errors import ConfigError
 from longwriter.jsonl import JsonlError, read_jsonl
+from longwriter.text.target import required_length
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +50,6 @@ class Prediction:
     row: dict[str, Any]
 
 
-def _required_length(value: Any) -> int:
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"field 'length' must be a positive integer, got {value!r}")
-    try:
-        number = float(str(value).strip()) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"field 'length' must be a positive integer, got {value!r}") from None
-    if not number.is_integer() or number <= 0:
-        raise ValueError(f"field 'length' must be a positive integer, got {value!r}")
-    return int(number)
-
-
 def parse_task(row: dict[str, Any]) -> Task:
     """Validate a task row (raises ValueError naming the problem); the key is provisional."""
     prompt = row.get("prompt")
@@ -68,7 +57,7 @@ def parse_task(row: dict[str, Any]) -> Task:
         raise ValueError("field 'prompt' is missing or empty")
     if "length" not in row:
         raise ValueError("field 'length' (required words) is missing")
-    length = _required_length(row["length"])
+    length = required_length(row["length"])
     kind = row.get("type")
     explicit = next((row[f] for f in ("key", "id", "idx") if row.get(f) is not None), None)
     digest = hashlib.sha1(f"{length}\n{prompt}".encode()).hexdigest()[:12]

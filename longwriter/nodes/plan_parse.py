@@ -7,12 +7,19 @@ import re
 from typing import Any
 
 from longwriter.agent.state import PlannedSection
+from longwriter.errors import shown
 from longwriter.text import count_words
 from longwriter.text.form import scan
 from longwriter.text.headings import head_phrase
+from longwriter.text.target import MAX_TARGET_WORDS, capped_count, whole_words
 
 MAX_LINE = 2000
 """Plan lines are read up to this many characters."""
+MAX_PLAN_SECTIONS = MAX_TARGET_WORDS // 200
+"""Most sections a user's plan may have: the longest document cut into AgentWrite's shortest
+paragraphs (200 words)."""
+PLAN_SHAPE = '{"title": ..., "sections": [{"title": ..., "main_point": ..., "words": ...}, ...]}'
+"""What a plan file holds (a bare list of sections, or of strings, also does)."""
 _COUNT_TAIL = 80  # a word count ends its line: looking further back only costs time
 
 _ITEM = re.compile(
@@ -61,7 +68,7 @@ def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
         words = 0
         count = _COUNT.search(body, max(0, len(body) - _COUNT_TAIL))
         if count:
-            words = int(count.group(1).replace(",", ""))
+            words = capped_count(count.group(1))
             body = body[: count.start()].strip(" -–—,，;；")
         body = re.sub(r"\s*[-–—]\s*$", "", _MAIN.sub("", body)).strip(" *")
         if not body:
@@ -71,33 +78,49 @@ def parse_plan_text(text: str) -> tuple[str | None, list[PlannedSection]]:
     return title, sections
 
 
+def _text_field(item: dict[str, Any], names: tuple[str, ...], where: str) -> str:
+    """The first given of synonymous text fields (``title``/``heading``...), "" when none is."""
+    value = next((item[k] for k in names if item.get(k)), "")
+    if not isinstance(value, str):
+        raise ValueError(f"{where}: {names[0]} must be text, got {shown(value)}")
+    return value.strip()
+
+
 def sections_from_any(raw: Any) -> tuple[str | None, list[PlannedSection]]:
-    """Sections from a user plan: a dict ``{"title", "sections": [...]}`` or a bare list of sections."""
+    """Sections from a user plan: a dict ``{"title", "sections": [...]}`` or a bare list of sections.
+
+    Raises ValueError naming the first problem; the limits that bind the target (at most
+    :data:`MAX_TARGET_WORDS` words, :data:`MAX_PLAN_SECTIONS` sections) bind a plan too, since an
+    edited plan's budgets become the target.
+    """
     title = None
     items = raw
     if isinstance(raw, dict):
-        title = raw.get("title")
+        title = _text_field(raw, ("title",), "the plan") or None
         items = raw.get("sections")
     if not isinstance(items, list) or not items:
-        raise ValueError("a plan needs a non-empty list of sections")
+        raise ValueError(f"a plan needs a non-empty list of sections: {PLAN_SHAPE}")
+    if len(items) > MAX_PLAN_SECTIONS:
+        raise ValueError(f"a plan has at most {MAX_PLAN_SECTIONS} sections, not {len(items)}")
     out: list[PlannedSection] = []
     for n, item in enumerate(items, 1):
         if isinstance(item, str):
             heading, point = _heading_of(item)
             out.append({"title": heading, "main_point": point, "words": 0})
             continue
+        where = f"plan section {n}"
         if not isinstance(item, dict):
-            raise ValueError(f"plan section {n} must be an object or a string")
-        point = str(item.get("main_point") or item.get("description") or "").strip()
-        heading = str(item.get("title") or item.get("heading") or "").strip()
+            raise ValueError(f"{where} must be an object or a string, got {shown(item)}")
+        point = _text_field(item, ("main_point", "description"), where)
+        heading = _text_field(item, ("title", "heading"), where)
         if not point and not heading:
-            raise ValueError(f"plan section {n} has neither a title nor a main_point")
-        try:
-            words = int(item.get("words") or item.get("word_count") or 0)
-        except (TypeError, ValueError):
-            raise ValueError(f"plan section {n}: words must be a number") from None
-        if words < 0:
-            raise ValueError(f"plan section {n}: words must not be negative")
+            raise ValueError(f"{where} has neither a title nor a main_point")
+        given = item.get("words") or item.get("word_count") or 0
+        words = whole_words(given)
+        if words is None:
+            raise ValueError(
+                f"{where}: words must be a word count from 0 to {MAX_TARGET_WORDS}, got {shown(given)}"
+            )
         out.append(
             {
                 "title": heading or _heading_of(point)[0],
@@ -105,7 +128,12 @@ def sections_from_any(raw: Any) -> tuple[str | None, list[PlannedSection]]:
                 "words": words,
             }
         )
-    return (str(title).strip() if title else None), out
+    total = sum(s["words"] for s in out)
+    if total > MAX_TARGET_WORDS:
+        raise ValueError(
+            f"the plan's sections add up to {total} words, above the limit of {MAX_TARGET_WORDS}"
+        )
+    return title, out
 
 
 def _integer_split(total: int, weights: list[float]) -> list[int]:

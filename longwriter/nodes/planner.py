@@ -13,10 +13,10 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from longwriter.agent.config import MAX_TARGET_WORDS, WriterContext
+from longwriter.agent.config import WriterContext
 from longwriter.agent.models import Reply
 from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
-from longwriter.errors import BackendError, ConfigError
+from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.nodes.common import Services
 from longwriter.nodes.plan_parse import (
     parse_aspects,
@@ -50,6 +50,7 @@ from longwriter.text import (
 )
 from longwriter.text.form import FormFields, document_form
 from longwriter.text.subject import subject_of
+from longwriter.text.target import MAX_TARGET_WORDS, capped_count
 
 PLAN_ATTEMPTS = 4
 SUBTOPIC_ATTEMPTS = 2
@@ -58,14 +59,21 @@ ParsedPlan = tuple[str | None, list[PlannedSection]]
 
 def resolve_target(state: WriterState, ctx: WriterContext) -> int:
     """Target words: given in the input, in the settings, in the instruction, or the default."""
-    target = next(
-        (t for t in (state.get("target_words"), ctx.target_words) if t is not None),
-        parse_target_words(state["instruction"]) or ctx.default_words,
-    )
+    target = next((t for t in (state.get("target_words"), ctx.target_words) if t is not None), None)
+    if target is None:
+        stated = parse_target_words(state["instruction"])
+        if stated is not None and stated > MAX_TARGET_WORDS:
+            raise ConfigError(
+                f"the instruction asks for more than {MAX_TARGET_WORDS} words, the limit: "
+                "ask for less, or set the length (--words)"
+            )
+        return stated or ctx.default_words
     if not isinstance(target, int) or target <= 0:
-        raise ConfigError(f"target length must be a positive number of words, got {target!r}")
+        raise ConfigError(f"target length must be a positive number of words, got {shown(target)}")
     if target > MAX_TARGET_WORDS:
-        raise ConfigError(f"target length {target} words is above the limit of {MAX_TARGET_WORDS}")
+        raise ConfigError(
+            f"target length {shown(target)} words is above the limit of {MAX_TARGET_WORDS}"
+        )
     return target
 
 
@@ -188,18 +196,19 @@ _JSON_TITLE = re.compile(r'^\s*\{\s*"title"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
-    """A plan from JSON; the complete sections of a cut-off reply are salvaged."""
+    """A plan from JSON; the complete sections of a cut-off reply are salvaged. Raises ValueError
+    (one line) when there is nothing to salvage."""
     start, end = text.find("{"), text.rfind("}")
     try:
         plan = Plan.model_validate_json(text[start : end + 1] if 0 <= start < end else text)
     except ValueError:
         title = _JSON_TITLE.search(text)
         found = [
-            {"title": t, "main_point": m or t, "words": int(w)}
+            {"title": t, "main_point": m or t, "words": capped_count(w)}
             for t, m, w in _JSON_SECTION.findall(text)
         ]
         if not found:
-            raise
+            raise ValueError("the reply holds no plan in JSON") from None
         return (title.group(1) if title else None), found  # type: ignore[return-value]
     return plan.title.strip() or None, [
         {

@@ -19,7 +19,8 @@ def parse_chinese_number(text: str) -> float | None:
 
     Colloquial shortenings are expanded ("两千五" = 2500, "一万二" = 12000), a bare digit
     string is read positionally ("二〇二四" = 2024). Returns None if ``text`` is not a
-    well-formed numeral (including "三四千"-style approximate ranges).
+    well-formed numeral (including "三四千"-style approximate ranges); an absurd one ("一万亿亿…")
+    may come back as ``inf``, never as an error.
     """
     pieces = _PIECE.findall(text)
     if not pieces or "".join(pieces) != text:

@@ -1,8 +1,10 @@
-"""Extract the required length ("10,000-word", "不少于3000字", ...) from a writing instruction."""
+"""The required length: read from a writing instruction ("10,000-word", "不少于3000字", ...) or
+checked in a data row, within one limit (:data:`MAX_TARGET_WORDS`)."""
 
 import re
 from dataclasses import dataclass
 
+from longwriter.errors import shown
 from longwriter.text.numerals import (
     CN_BIG_UNITS,
     CN_DIGITS,
@@ -10,6 +12,9 @@ from longwriter.text.numerals import (
     CN_SMALL_UNITS,
     parse_chinese_number,
 )
+
+MAX_TARGET_WORDS = 200_000
+"""The longest document longwriter writes, in words: longer requests are refused, not shortened."""
 
 _EN_VALUES: dict[str, int] = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -30,8 +35,8 @@ _NUMBER = re.compile(
     rf"|(?<=[0-9])[{_SPACES}](?=[0-9]{{3}}(?![0-9])))+)"
     r"(?P<mult>\s?[kK](?![A-Za-z])|\s+thousand\b|[wW](?![A-Za-z]))?"
     # English number words: "two thousand five hundred", "a thousand"
-    rf"|(?i:\b(?P<words>(?:an?[\s-]+(?={_SCALES}))?(?:{_EN_WORD})"
-    rf"(?:[\s-]+(?:and[\s-]+)?(?:{_EN_WORD}))*)\b)"
+    rf"|(?i:\b(?P<words>(?:an?[\s-]++(?={_SCALES}))?(?:{_EN_WORD})"
+    rf"(?:[\s-]++(?:and[\s-]++)?(?:{_EN_WORD}))*)\b)"
 )
 # "三千", "5千", "1.5万": a coefficient times one unit, which a range's lower bound may share.
 _SCALED = re.compile(rf"(?:[0-9.]+|[{''.join(CN_DIGITS)}])([{''.join(_CN_UNITS)}])")
@@ -39,9 +44,13 @@ _UNIT = (
     r"(?:words?\b|mots?\b|w[öo]rtern?\b|worte\b|palabras?\b|parole\b|palavras?\b|woorden\b"
     r"|слов|字|文字|单词|單詞|词|詞)"
 )
-_UNIT_AFTER = re.compile(rf"\s*[+多余餘来來]?\s*[-\u2010\u2011\u2013]?\s*[个個]?\s*{_UNIT}", re.I)
-_RANGE_GAP = re.compile(rf"\s*{_UNIT}?\s*(?:[-\u2010\u2011\u2013\u2014~～〜]|to|至|到)\s*", re.I)
-_AND_GAP = re.compile(rf"\s*{_UNIT}?\s+and\s+", re.I)
+# Possessive blanks (``\s*+``): what follows each is not a blank, so giving blanks back never helps,
+# and four optional items between blanks no longer backtrack in O(n^4) (7 s on 200 spaces).
+_UNIT_AFTER = re.compile(
+    rf"\s*+[+多余餘来來]?\s*+[-\u2010\u2011\u2013]?\s*+[个個]?\s*+{_UNIT}", re.I
+)
+_RANGE_GAP = re.compile(rf"\s*+{_UNIT}?\s*+(?:[-\u2010\u2011\u2013\u2014~～〜]|to|至|到)\s*+", re.I)
+_AND_GAP = re.compile(rf"(?:\s*+{_UNIT})?\s++and\s++", re.I)
 _BETWEEN = re.compile(r"\bbetween\s+$", re.I)
 _LENGTH_KEYWORD = re.compile(
     r"(?:word\s*count|word\s*limit|length|字数|字數|篇幅|长度|長度|文字数)[^.。!?！？;；\n0-9]{0,20}$",
@@ -73,22 +82,25 @@ def _digits_value(digits: str) -> float | None:
 
 
 def _words_value(words: str) -> tuple[float, int]:
-    """Value and scale of English number words ("two thousand five hundred" -> 2500, 1)."""
-    total = current = 0
+    """Value and scale of English number words ("two thousand five hundred" -> 2500, 1).
+
+    Floats, not ints: "hundred hundred hundred ..." must not grow an integer of a million digits.
+    """
+    total = current = 0.0
     last_scale = 1
     for word in re.split(r"[\s-]+", words.lower()):
         if word in ("a", "an"):
-            current = 1
+            current = 1.0
         elif word in _EN_SCALES:
             last_scale = _EN_SCALES[word]
             if last_scale == 100:
-                current = (current or 1) * 100
+                current = (current or 1.0) * 100
             else:
-                total, current = total + (current or 1) * last_scale, 0
+                total, current = total + (current or 1.0) * last_scale, 0.0
         elif word != "and":
             current += _EN_VALUES[word]
     value = total + current
-    return float(value), last_scale if value % last_scale == 0 else 1
+    return value, last_scale if value % last_scale == 0 else 1
 
 
 def _quantities(text: str) -> list[_Quantity]:
@@ -144,7 +156,8 @@ def parse_target_words(instruction: str) -> int | None:
     Numbers count only when tied to words/字 ("5000-word", "不少于3000字", "1.5k words") or
     introduced by a length keyword ("字数不少于8000", "word count: 3000"); ranges give their
     midpoint. With several lengths, the largest word-tied one wins (the whole document
-    rather than a part of it).
+    rather than a part of it). A length above :data:`MAX_TARGET_WORDS`, however absurd ("1e309
+    words", "一万亿亿…字"), comes back as ``MAX_TARGET_WORDS + 1``: too long, without overflowing.
     """
     text = instruction.translate(_FULLWIDTH_DIGITS)
     tied: list[float] = []
@@ -156,5 +169,41 @@ def parse_target_words(instruction: str) -> int | None:
             text[max(0, quantity.start - 40) : quantity.start]
         ) and _KEYWORD_FOLLOW.match(text, quantity.end):
             keyed.append(quantity.value)
-    candidates = [value for value in (tied or keyed) if value >= 1]
-    return round(max(candidates)) if candidates else None
+    candidates = [value for value in (tied or keyed) if value >= 1]  # NaN and 0 are no lengths
+    return round(min(max(candidates), MAX_TARGET_WORDS + 1)) if candidates else None
+
+
+def whole_words(value: object) -> int | None:
+    """``value`` (a JSON number or a numeric string) as a whole number of words from 0 to
+    :data:`MAX_TARGET_WORDS`, else None. Compared before any conversion, so that no value (1e999,
+    a 5,000-digit integer, NaN) can overflow."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():  # also inf and NaN
+        return None
+    return int(value) if 0 <= value <= MAX_TARGET_WORDS else None
+
+
+def required_length(value: object) -> int:
+    """A data row's ``length`` (required words), 1 to :data:`MAX_TARGET_WORDS`; raises ValueError
+    naming the bad value."""
+    words = whole_words(value)
+    if not words:
+        raise ValueError(
+            f"'length' must be a word count from 1 to {MAX_TARGET_WORDS}, got {shown(value)}"
+        )
+    return words
+
+
+def capped_count(digits: str) -> int:
+    """A word count a model wrote in digits ("1,200"), at most :data:`MAX_TARGET_WORDS`: a larger
+    one is noise that budget repair evens out anyway, and must not overflow its float arithmetic."""
+    plain = digits.replace(",", "").lstrip("0")
+    if len(plain) > len(str(MAX_TARGET_WORDS)):
+        return MAX_TARGET_WORDS
+    return min(int(plain or 0), MAX_TARGET_WORDS)

@@ -127,11 +127,11 @@ def test_summary_means_overall_and_per_bucket() -> None:
         ({"length": 100, "response": "x"}, "'prompt' is missing"),
         ({"prompt": "  ", "length": 100, "response": "x"}, "'prompt' is missing or empty"),
         ({"prompt": "p", "response": "x"}, "'length' (required words) is missing"),
-        (_pred(0, "x"), "positive integer, got 0"),
-        (_pred(-5, "x"), "positive integer, got -5"),
-        (_pred(10.5, "x"), "positive integer, got 10.5"),
-        (_pred("many", "x"), "positive integer, got 'many'"),
-        (_pred(True, "x"), "positive integer, got True"),
+        (_pred(0, "x"), "word count from 1 to 200000, got 0"),
+        (_pred(-5, "x"), "word count from 1 to 200000, got -5"),
+        (_pred(10.5, "x"), "word count from 1 to 200000, got 10.5"),
+        (_pred("many", "x"), "word count from 1 to 200000, got 'many'"),
+        (_pred(True, "x"), "word count from 1 to 200000, got True"),
         ({"prompt": "p", "length": 100}, "'response' is missing"),
         (_pred(100, 42), "'response' must be text"),
     ],
@@ -167,7 +167,7 @@ def test_loading_stops_at_a_bad_row_with_its_line_number_or_skips_it(tmp_path: P
     assert [(t.prompt, t.length, t.type) for t in tasks] == [("a", 100, None), ("c", 300, "Essay")]
     assert load_tasks(path, skip_bad=True, limit=1)[0].prompt == "a"
     path.write_text(json.dumps({"prompt": "b", "length": 0}) + "\n", encoding="utf-8")
-    with pytest.raises(EvalInputError, match=r"d\.jsonl:1: field 'length'"):
+    with pytest.raises(EvalInputError, match=r"d\.jsonl:1: 'length'"):
         load_tasks(path)
 
 

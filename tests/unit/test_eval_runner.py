@@ -168,7 +168,7 @@ def test_run_command_rejects_bad_datasets_before_calling_a_model(tmp_path: Path)
         app, ["run", "--dataset", str(bad), "--out", str(tmp_path / "o.jsonl"), "--mode", "direct"]
     )
     assert result.exit_code == 2
-    assert "bad.jsonl:2: field 'length' must be a positive integer, got -3" in result.output
+    assert "bad.jsonl:2: 'length' must be a word count from 1 to 200000, got -3" in result.output
     empty = tmp_path / "empty.jsonl"
     empty.write_text("\n", encoding="utf-8")
     result = CliRunner().invoke(

@@ -12,13 +12,14 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import openai
 from langchain_core.messages import HumanMessage
 
+from longwriter.errors import shown
 from longwriter.eval.rows import Prediction
 from longwriter.llm import Endpoint, chat_model
 from longwriter.prompts import render
@@ -62,9 +63,16 @@ RESPONSE_FORMATS: dict[str, dict[str, Any]] = {
     "json_object": {"type": "json_object", "schema": JUDGE_SCHEMA},
 }
 _ALIASES = {re.sub(r"_|and", "", d): d for d in DIMENSIONS}
-_FENCE = re.compile(r"```[a-zA-Z]*\s*\n?(.*?)```", re.DOTALL)
+# Possessive runs: an unclosed fence after a long run of letters or blanks must not backtrack.
+_FENCE = re.compile(r"```[a-zA-Z]*+\s*+(.*?)```", re.DOTALL)
 _THINK = re.compile(r"<think>.*?</think>", re.DOTALL | re.IGNORECASE)
-_RATING = re.compile(r"^\s*(\d+(?:\.0+)?)\s*(?:/\s*5)?\s*$")
+_LAST_THINK_END = re.compile(r"(?s:.*)</think>", re.IGNORECASE)
+_RATING = re.compile(r"0*+([1-5])(?:\.0+)?(?:\s*/\s*5)?")
+_OBJECT_START = re.compile(r"\{(?=\s*+[\"}])")
+"""Where a JSON object can begin ('{"' or '{}'): braces in prose or LaTeX are not tried."""
+_FAILED_STARTS = 16
+"""Failed decodes tried per text: each costs up to the length of the text (json counts the lines
+before the error), so an answer of many broken objects would otherwise take quadratic time."""
 
 
 class JudgeParseError(ValueError):
@@ -85,38 +93,66 @@ def _dimension(key: str) -> str | None:
 
 
 def _rating(value: Any) -> int | None:
+    """A rating given as 4, 4.0, "4", "4/5" or {"score": 4}; None unless it is an integer from 1 to 5
+    (compared, never converted: a 400-digit number must not overflow)."""
     if isinstance(value, dict) and "score" in value:
         value = value["score"]
-    if isinstance(value, bool):
+    if isinstance(value, str):
+        match = _RATING.fullmatch(value.strip())
+        return int(match.group(1)) if match else None
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if isinstance(value, int | float):
-        text = str(value)
-    elif isinstance(value, str):
-        text = value
-    else:
-        return None
-    match = _RATING.match(text)
-    return int(float(match.group(1))) if match else None
+    return int(value) if value in (1, 2, 3, 4, 5) else None
+
+
+def _without_thinking(text: str) -> str:
+    """``text`` without its <think>...</think> blocks. Openers after the last closer are left alone:
+    each would otherwise be matched lazily to the end of the text, in quadratic time."""
+    last = _LAST_THINK_END.match(text)
+    if last is None:
+        return text
+    return _THINK.sub("", text[: last.end()]) + text[last.end() :]
+
+
+def _dicts(value: Any) -> Iterator[dict[str, Any]]:
+    """The objects in a decoded JSON value, outer first, in text order (no recursion: any depth)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(item.values()))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
 
 
 def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every JSON object in ``text``: fenced blocks first, then objects embedded in prose."""
+    """Every JSON object in ``text``: fenced blocks first, then objects embedded in prose.
+
+    A decoded object is not decoded again from the braces inside it (its inner objects come from the
+    decoded value), so valid JSON costs linear time however deeply it nests.
+    """
     decoder = json.JSONDecoder()
     found: list[dict[str, Any]] = []
     for source in [*_FENCE.findall(text), text]:
-        for start in (m.start() for m in re.finditer(r"\{", source)):
-            try:
-                obj, _end = decoder.raw_decode(source, start)
-            except json.JSONDecodeError:
+        decoded_to = failures = 0
+        for start in (m.start() for m in _OBJECT_START.finditer(source)):
+            if start < decoded_to:
                 continue
-            if isinstance(obj, dict):
-                found.append(obj)
+            try:
+                obj, decoded_to = decoder.raw_decode(source, start)
+            except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, deep nesting
+                failures += 1
+                if failures == _FAILED_STARTS:
+                    break
+                continue
+            found.extend(_dicts(obj))
     return found
 
 
 def parse_judgement(text: str) -> Verdict:
     """The six ratings of a judge answer; raises JudgeParseError naming what is missing or bad."""
-    text = _THINK.sub("", text)
+    text = _without_thinking(text)
     objects = _json_objects(text)
     if not objects:
         raise JudgeParseError("no JSON object in the answer")
@@ -130,8 +166,8 @@ def parse_judgement(text: str) -> Verdict:
             if dim is None:
                 continue
             rating = _rating(value)
-            if rating is None or not 1 <= rating <= 5:
-                problems.append(f"{dim}={value!r} is not an integer from 1 to 5")
+            if rating is None:
+                problems.append(f"{dim}={shown(value)} is not an integer from 1 to 5")
             else:
                 scores[dim] = rating
         analysis = fields.get("analysis")

@@ -134,6 +134,17 @@ def test_failure_is_recorded_after_bounded_attempts(fake_chat: tuple[list[Any], 
     assert len(bodies) == 3  # the fourth (good) answer is never asked for
 
 
+def test_absurd_answers_are_recorded_as_judge_failures(
+    fake_chat: tuple[list[Any], list[Any]],
+) -> None:
+    answers, _bodies = fake_chat
+    answers += [json.dumps({**GOOD, "clarity": 10**400}), "[" * 100_000, '{"relevance": 1e999}']
+    row = asyncio.run(_judge(attempts=3).judge(PRED))
+    assert row["scores"] is None and row["attempts"] == 3
+    assert "clarity=" in row["error"] and "no JSON object" in row["error"]
+    assert "relevance=inf" in row["error"]
+
+
 def test_empty_response_gets_lowest_ratings_without_a_call(
     fake_chat: tuple[list[Any], list[Any]],
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from longwriter.errors import ConfigError
+from longwriter.llm.endpoint import check_base_url
 
 ROLES = ("plan", "write")
 """Kinds of model call that may go to their own endpoint: planning, and writing/revising sections.
@@ -55,8 +56,7 @@ def _check_endpoints(endpoints: dict[str, dict[str, str]]) -> None:
         url = spec.get("base_url")
         if not url:
             raise ConfigError(f"{where} needs a base_url")
-        if not str(url).startswith(("http://", "https://")):
-            raise ConfigError(f"{where} base_url must start with http:// or https://, got {url!r}")
+        check_base_url(str(url), f"{where} base_url")
 
 
 @dataclass
@@ -137,6 +137,10 @@ class WriterContext:
 
     def __post_init__(self) -> None:
         _check_endpoints(self.endpoints)
+        for name in ("base_url", "embedding_base_url"):
+            url = getattr(self, name)
+            if url is not None:
+                check_base_url(url, name)
         if self.prompt_layout not in PROMPT_LAYOUTS:
             raise ConfigError(
                 f"prompt_layout must be one of {', '.join(PROMPT_LAYOUTS)}, got {self.prompt_layout!r}"

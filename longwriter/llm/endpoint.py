@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import openai
 from langchain_openai import ChatOpenAI
 
-from longwriter.errors import BackendError
+from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING, shared_server
 from longwriter.llm.sampling import ServerKind
 
@@ -25,6 +26,26 @@ CONNECT_WAIT = 30.0
 """Seconds to wait for a server that is not up yet (refuses connections or answers 503 while it
 loads the model) before giving up."""
 POLL_SECONDS = 1.0
+
+
+def check_base_url(url: str, name: str = "the base URL") -> None:
+    """ConfigError unless ``url`` is an http(s) URL with a host: a typo must fail at once, not after
+    ``connect_wait`` seconds of retries."""
+    try:
+        parts = urlsplit(url)
+        valid = (
+            parts.scheme in ("http", "https")
+            and bool(parts.hostname)
+            and (parts.port is None or parts.port > 0)  # .port raises ValueError if out of range
+            and not any(c.isspace() for c in url)
+        )
+    except ValueError:  # a bad port or IPv6 address
+        valid = False
+    if not valid:
+        raise ConfigError(
+            f"{name} must be an http:// or https:// URL such as http://gpu-box:8000/v1, "
+            f"got {shown(url)}"
+        )
 
 
 @dataclass(frozen=True)
@@ -50,6 +71,7 @@ def resolve_endpoint(
     Without a model name, asks the server for its first one (waiting up to ``wait`` s for it to be up).
     """
     if base_url:
+        check_base_url(base_url)
         if not model:
             model = served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait)[0]
         return Endpoint(base_url.rstrip("/"), model, api_key)

@@ -23,7 +23,7 @@ PLAN_REPLY = "Title: Bridges\n" + "\n".join(
     [
         ({"summarise": {"base_url": "http://x/v1"}}, "unknown endpoint role 'summarise'"),
         ({"plan": {"model": "big"}}, r"endpoints\['plan'\] needs a base_url"),
-        ({"plan": {"base_url": "gpu-box:8000"}}, "must start with http"),
+        ({"plan": {"base_url": "gpu-box:8000"}}, "must be an http:// or https:// URL"),
         ({"write": {"base_url": "http://x/v1", "modle": "m"}}, r"unknown keys \['modle'\]"),
         ({"plan": "http://x/v1"}, "must be a mapping"),
     ],

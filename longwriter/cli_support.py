@@ -27,6 +27,11 @@ def setup_logging(console: Console) -> None:
     )
 
 
+def print_error(console: Console, message: str) -> None:
+    """``error: message`` as one line, whatever it holds (no wrapping, no markup read from it)."""
+    console.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def guarded(
     console: Console, *, interrupted: str = "interrupted", extra: str | None = None
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -39,14 +44,12 @@ def guarded(
             try:
                 return fn(*args, **kwargs)
             except LongWriterError as exc:
-                console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+                print_error(console, str(exc))
                 raise typer.Exit(2) from None
             except ModuleNotFoundError as exc:
                 if extra is None:
                     raise
-                console.print(
-                    f"error: {exc.name} is missing: pip install 'longwriter[{extra}]'", markup=False
-                )
+                print_error(console, f"{exc.name} is missing: pip install 'longwriter[{extra}]'")
                 raise typer.Exit(2) from None
             except KeyboardInterrupt:
                 console.print(interrupted, soft_wrap=True)

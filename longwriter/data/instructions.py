@@ -16,14 +16,12 @@ from typing import Any
 
 from longwriter.errors import ConfigError
 from longwriter.prompts import render
+from longwriter.userfiles import read_user_text
 
 
 def read_topics(path: Path) -> list[str]:
     """Topics, one per line; blank lines and ``#`` comments are skipped, repeats dropped."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"topic file not found: {path}")
-    topics = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    topics = (line.strip() for line in read_user_text(Path(path), "topic file").splitlines())
     unique = dict.fromkeys(t for t in topics if t and not t.startswith("#"))
     if not unique:
         raise ConfigError(f"{path}: no topics (one per line)")

@@ -200,21 +200,26 @@ def training_row(entry: dict[str, Any], filters: FilterConfig) -> tuple[dict[str
 def split_build_log(
     log_path: Path, out_path: Path, rejected_path: Path, filters: FilterConfig | None = None
 ) -> SplitCounts:
-    """(Re)write the training file and the rejects file from every document in the build log."""
+    """(Re)write the training file and the rejects file from every document in the build log.
+
+    Without a log (nothing built yet) the files are left as they are: a run whose every document
+    failed must not empty a training file made before.
+    """
     filters = filters or FilterConfig()
     kept: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
     counts = SplitCounts()
-    if Path(log_path).exists():
-        latest = {entry["key"]: entry for _, entry in read_jsonl(log_path, skip_bad=True)}
-        for entry in latest.values():
-            row, reasons = training_row(entry, filters)
-            if reasons:
-                counts.reasons.update(r.split(":", 1)[0] for r in reasons)
-                meta = {k: v for k, v in row.items() if k != "messages"}
-                rejected.append({**meta, "prompt": entry["prompt"], "reasons": reasons})
-            else:
-                kept.append(row)
+    if not Path(log_path).exists():
+        return counts
+    latest = {entry["key"]: entry for _, entry in read_jsonl(log_path, skip_bad=True)}
+    for entry in latest.values():
+        row, reasons = training_row(entry, filters)
+        if reasons:
+            counts.reasons.update(r.split(":", 1)[0] for r in reasons)
+            meta = {k: v for k, v in row.items() if k != "messages"}
+            rejected.append({**meta, "prompt": entry["prompt"], "reasons": reasons})
+        else:
+            kept.append(row)
     counts.kept, counts.rejected = len(kept), len(rejected)
     write_rows_atomically(Path(out_path), kept)
     write_rows_atomically(Path(rejected_path), rejected)

@@ -27,6 +27,8 @@ from rich.table import Table
 from longwriter.batch import BatchEvent
 from longwriter.cli_support import guarded, setup_logging
 from longwriter.data.filters import FilterConfig
+from longwriter.errors import ConfigError
+from longwriter.userfiles import check_output_file
 
 app = typer.Typer(
     help="Training data (AgentWrite): build a long-output SFT set with the agent, show its length "
@@ -113,7 +115,12 @@ def build(
     from longwriter.llm import check_endpoint, resolve_endpoint
 
     loaded = load_instructions(instructions)
-    _stderr.print(f"{instructions}: {loaded.describe()}", markup=False, highlight=False)
+    _stderr.print(
+        f"{instructions}: {loaded.describe()}", markup=False, highlight=False, soft_wrap=True
+    )
+    if not loaded.instructions:
+        raise ConfigError(f"no usable instruction in {instructions}: {loaded.describe()}")
+    check_output_file(out, "--out")
     endpoint = resolve_endpoint(base_url, model, api_key)
     window = check_endpoint(endpoint)
     context = WriterContext(
@@ -219,7 +226,7 @@ def instructions(
     rows = make_instructions(
         read_topics(topics), min_words=min_words, max_words=max_words, language=language, seed=seed
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_file(out, "--out")
     with out.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import re
 import sys
 import time
 import uuid
@@ -24,12 +26,15 @@ from rich.progress import (
 )
 
 from longwriter.agent.config import WriterContext, home_dir
-from longwriter.cli_support import parse_extra_body
+from longwriter.cli_support import parse_extra_body, print_error
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
+from longwriter.jsonl import json_value
+from longwriter.nodes.plan_parse import sections_from_any
 from longwriter.text.target import MAX_TARGET_WORDS
 from longwriter.train.cli import app as train_app
+from longwriter.userfiles import check_output_file, check_output_folder, read_user_text
 
 if TYPE_CHECKING:
     from longwriter.batch import BatchEvent
@@ -87,21 +92,44 @@ ConnectWait = Annotated[
 ]
 
 
-def read_instruction(value: str) -> str:
-    """The instruction text, read from a file when ``value`` names one."""
-    path = Path(value)
-    looks_like_file = (
-        "\n" not in value
-        and len(value) < 4096
-        and (path.suffix.lower() in {".txt", ".md", ".prompt"} and " " not in value.strip())
+PROMPT_SUFFIXES = (".txt", ".md", ".prompt", ".json", ".jsonl")
+_ASCII_PATH = re.compile(r"[\w~-]*(?:[./][\w~-]*)+", re.ASCII)
+"""One plain word with a dot or a slash ("prompt.text", "prompts/rome"); Chinese text with a slash
+("输入/输出") is no path."""
+_MAX_PATH = 4096
+_MAX_NAME = 255  # bytes in one file name
+
+
+def _plainly_a_path(value: str) -> bool:
+    """Whether ``value`` can only mean a file: one word that ends in a prompt-file suffix, starts like
+    a path ("/x", "./x", "~/x") or is a plain name with a dot or slash ("notes/x", "prompt.text"),
+    and whose parts fit in a file name."""
+    if (
+        not value
+        or len(value) >= _MAX_PATH
+        or any(c.isspace() for c in value)
+        or any(len(part.encode()) > _MAX_NAME for part in value.split("/"))
+    ):
+        return False
+    return (
+        value.lower().endswith(PROMPT_SUFFIXES)
+        or value.startswith(("/", "./", "../", "~/"))
+        or bool(_ASCII_PATH.fullmatch(value))
     )
-    if looks_like_file or (len(value) < 4096 and path.is_file()):
-        try:
-            value = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read prompt file {value}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise ConfigError(f"prompt file {value} is not UTF-8 text") from None
+
+
+def read_instruction(value: str) -> str:
+    """The instruction: ``value`` itself, or the text of the file it names.
+
+    Text of any length and script is never handed to the filesystem as a path (a long instruction
+    made ``is_file()`` fail with "File name too long"): only a value that is plainly a path, or a
+    short single line that names something on disk, is read as a file, and then it must be one.
+    """
+    named = value.strip()
+    if _plainly_a_path(named) or (
+        "\n" not in named and len(named) < _MAX_PATH and os.path.lexists(named)  # never raises
+    ):
+        value = read_user_text(Path(named).expanduser(), "prompt file")
     if not value.strip():
         raise ConfigError("the instruction is empty: say what to write")
     return value.strip()
@@ -150,7 +178,7 @@ def parse_endpoints(values: Sequence[str]) -> dict[str, dict[str, str]]:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
+    print_error(err, message)
     return typer.Exit(code)
 
 
@@ -363,15 +391,22 @@ def write(
             review_plan=review_plan,
             **({"extra_body": parse_extra_body(extra_body)} if extra_body else {}),
         )
+        thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+        output = output or Path("longwriter-out") / f"{thread_id}.md"
+        report = report or output.with_suffix(".report.json")
+        if out_dir is not None:  # with --batch (checked by _check_mode)
+            check_output_folder(out_dir, "--out-dir")
+        else:  # fail now, not when the document is written
+            for option, path in (("--output", output), ("--report", report)):
+                check_output_file(path, option)
+            if checkpoints is not None:
+                check_output_file(checkpoints, "--checkpoints")
     except LongWriterError as exc:
         raise _fail(str(exc), 2) from None
     if items:
         assert out_dir is not None  # checked by _check_mode
         _write_batch(items, out_dir, concurrency or 1, ctx)
         return
-    thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
-    output = output or Path("longwriter-out") / f"{thread_id}.md"
-    report = report or output.with_suffix(".report.json")
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
     how_to_resume = f"Continue with: longwriter write --thread-id {thread_id} --resume"
     with sqlite_checkpointer(checkpoints) as saver:
@@ -411,10 +446,15 @@ def write(
                     if not pending:
                         break
                     view.progress.stop()
-                    payload = Command(resume=_review(pending[0].value))
+                    try:
+                        payload = Command(resume=_review(pending[0].value))
+                    except ConfigError as exc:
+                        raise _fail(f"{exc}. {how_to_resume}", 2) from None
                     view.progress.start()
         except KeyboardInterrupt:
             raise _fail(f"interrupted; nothing accepted is lost. {how_to_resume}", 130) from None
+        except ConfigError as exc:  # bad input found inside the graph, before any model call
+            raise _fail(str(exc), 2) from None
         except LongWriterError as exc:
             raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
         values = graph.get_state(config).values
@@ -494,19 +534,22 @@ def _write_batch(
         raise typer.Exit(1)
 
 
-def _load_plan(path: Path) -> Any:
+def _user_plan(text: str, source: str) -> Any:
+    """A plan the user wrote, parsed and checked (shape and limits) before it reaches the graph."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"plan file {path} is not valid JSON (line {exc.lineno}: {exc.msg})"
-        ) from None
+        plan = json_value(text)
+        sections_from_any(plan)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return plan
+
+
+def _load_plan(path: Path) -> Any:
+    return _user_plan(read_user_text(path, "plan file"), f"plan file {path}")
 
 
 def _review(plan: dict[str, Any]) -> Any:
-    """Show the plan; the user accepts it or edits it as a JSON file."""
+    """Show the plan; the user accepts it or edits it as a JSON file (checked like a --plan file)."""
     edit = Path(f"plan-review-{uuid.uuid4().hex[:6]}.json")
     edit.write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
     err.print(json.dumps(plan, ensure_ascii=False, indent=2))
@@ -518,9 +561,7 @@ def _review(plan: dict[str, Any]) -> Any:
         f"Edit {edit} if you like, then press Enter to continue", default="", show_default=False
     )
     try:
-        return json.loads(edit.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"the edited plan {edit} is not valid JSON: {exc}") from None
+        return _user_plan(read_user_text(edit, "edited plan"), f"the edited plan {edit}")
     finally:
         edit.unlink(missing_ok=True)
 
@@ -546,7 +587,9 @@ def plan_cmd(
 
     try:
         ctx = make_context(base_url, model, api_key, words, gguf, language, endpoint, connect_wait)
-        result = make_plan(read_instruction(instruction), context=ctx)
+        text = read_instruction(instruction)
+        check_output_file(output, "--output")
+        result = make_plan(text, context=ctx)
     except LongWriterError as exc:
         raise _fail(str(exc), 2) from None
     save_text(output, json.dumps(result, ensure_ascii=False, indent=2))

@@ -378,7 +378,7 @@ def plan(
             svc, {"instruction": instruction, "subject": subject, "language": language}
         ),
     )
-    if state.get("plan"):
+    if state.get("plan") is not None:  # an empty plan is a mistake, not "no plan"
         try:
             mended = mend_plan(*sections_from_any(state["plan"]), brief, user=True)
         except ValueError as exc:

@@ -154,6 +154,34 @@ def test_review_interrupt_accepts_an_edited_plan() -> None:
     )  # human budgets define the target (+ heading words)
 
 
+def test_review_refuses_an_edited_plan_above_the_limit() -> None:
+    graph = build_graph(InMemorySaver(), chat_model=ScriptedWriter())
+    config: Any = {"configurable": {"thread_id": tid()}, "recursion_limit": 1000}
+    graph.invoke(
+        {"instruction": "Write a 1200-word essay on ports."}, config, context=ctx(review_plan=True)
+    )
+    edited = {"sections": [{"title": "Only", "main_point": "all", "words": 1_000_000}]}
+    with pytest.raises(ConfigError, match=r"invalid edited plan: .* from 0 to 200000"):
+        graph.invoke(Command(resume=edited), config, context=ctx(review_plan=True))
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"instruction": "Write about ports.", "plan": {}}, "invalid plan: a plan needs"),
+        ({"instruction": "Write a 1" + "0" * 309 + "-word essay"}, "more than 200000 words"),
+        ({"instruction": "写一篇一万" + "亿" * 30 + "字的文章"}, "more than 200000 words"),
+    ],
+)
+def test_bad_input_fails_before_any_model_call(payload: dict[str, Any], problem: str) -> None:
+    fake = ScriptedWriter()
+    graph = build_graph(InMemorySaver(), chat_model=fake)
+    config: Any = {"configurable": {"thread_id": tid()}}
+    with pytest.raises(ConfigError, match=problem):
+        graph.invoke(payload, config, context=ctx())
+    assert fake.calls == []
+
+
 class Crashing(ScriptedWriter):
     """Fails like a dying server after ``crash_after`` calls."""
 

@@ -28,7 +28,7 @@ loads the model) before giving up."""
 POLL_SECONDS = 1.0
 
 
-def check_base_url(url: str, name: str = "the base URL") -> None:
+def check_base_url(url: str, name: str = "base_url") -> None:
     """ConfigError unless ``url`` is an http(s) URL with a host: a typo must fail at once, not after
     ``connect_wait`` seconds of retries."""
     try:

@@ -76,6 +76,10 @@ COFFEE = "Write a 1500-word illustrated guide to the history of coffee, from its
         ("In this part of the guide, I will talk about roasting.", True),
         ("I'm sorry for the confusion in my previous posts.", True),
         ("Length: about 75 words.", True),
+        # A narrator announcing what comes (held-out feature article, embedded model).
+        ("I'll start telling you about the first coffee roasters.", True),
+        ("Let me explain how the espresso machine came to Milan.", True),
+        ("I told the roaster about the beans from Yemen.", False),
         # Ordinary prose with the same words.
         ("The story of coffee begins in Ethiopia.", False),
         ("The guide led us up the ridge to the old plantation.", False),
@@ -100,6 +104,9 @@ def test_third_person_talk_about_the_document(sentence: str, meta: bool) -> None
         ("本文将从起源、传播和饮用方式几个方面展开论述。", True),
         ("希望本文能帮助读者了解咖啡。", True),
         ("以上就是本文的全部内容。", True),
+        ("下面我来介绍一下咖啡的传播。", True),
+        ("让我来给大家讲讲咖啡馆的故事。", True),
+        ("我来自埃塞俄比亚的咖啡产区。", False),
         ("本节车厢已经满员。", False),
         ("这部分资金主要用于修路。", False),
         ("气温降到零度以下，说明冬天来了。", False),
@@ -135,7 +142,7 @@ def test_a_document_noun_of_the_subject_is_not_self_reference() -> None:
 
 # Measured with benchmarks/calibrate_reader.py on the labelled set (see longwriter/text/meta.py);
 # the test allows 0.03 below each figure.
-META_AGREEMENT = {"en": (0.985, 0.80), "zh": (0.971, 1.0)}
+META_AGREEMENT = {"en": (0.985, 0.81), "zh": (0.971, 1.0)}
 
 
 @pytest.mark.parametrize("language", sorted(META_AGREEMENT))

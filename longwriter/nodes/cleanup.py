@@ -96,6 +96,23 @@ def drop_echoed_lines(text: str, prompt: str) -> str:
     return "\n".join(line for line in text.split("\n") if not echo(line))
 
 
+TEMPLATE_RUN = 5
+"""A sentence that copies this many words in a row of the request's own wording is an echo."""
+
+
+def drop_template_echoes(text: str, prompt: str, topic: str) -> str:
+    """Drop sentences that copy a run of :data:`TEMPLATE_RUN` words of the request in which no word
+    belongs to the ``topic``: the request's wording, not the subject ("Key Takeaways from the article
+    on solar microgrids, with details it does not have yet.": the end of a continue request)."""
+    subject = set(ngram_set(topic, 1))
+    wording = {
+        gram for gram in ngram_set(prompt, TEMPLATE_RUN) if not subject & {(w,) for w in gram}
+    }
+    if not wording:
+        return text
+    return keep_sentences(text, lambda sentence: not ngram_set(sentence, TEMPLATE_RUN) & wording)
+
+
 PROSE_LINE_WORDS = 12  # a line this long that ends a sentence is a paragraph, not a verse line
 
 
@@ -133,6 +150,7 @@ def clean_draft(
     ``titles``: the document title and every planned heading; ``prompt``: the text of the request
     it answers)."""
     text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
+    text = drop_template_echoes(text, prompt, topic) if prompt and topic else text
     text = drop_inner_headings(strip_heading(text, title, titles), titles)
     text = drop_meta(re.sub(r"\n{3,}", "\n\n", text), language, topic)
     return split_prose_lines(trim_to_sentence(text) if truncated else text)

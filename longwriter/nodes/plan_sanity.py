@@ -215,14 +215,30 @@ def _off_subject(sections: Sequence[PlannedSection], brief: PlanBrief) -> list[b
 
 
 def _plan_off_subject(title: str, sections: Sequence[PlannedSection], brief: PlanBrief) -> bool:
-    """Whether nothing in the plan (title, headings, main points) bears on the subject."""
+    """Whether nothing in the plan (title, headings, main points) bears on the subject; a title made
+    from the subject says nothing about the plan (it must not carry a plan about football)."""
     if not sections:
         return False
+    if title == title_from_subject(brief.subject, brief.language):
+        title = ""
     if brief.off_subject is not None:
-        return all(brief.off_subject([title, *(s["main_point"] for s in sections)]))
+        return all(
+            brief.off_subject([t for t in [title] if t] + [s["main_point"] for s in sections])
+        )
     subject = _content(brief.subject, _chinese(brief))
     words = _content(" ".join([title, *(_section_text(s) for s in sections)]), _chinese(brief))
     return bool(subject) and not subject & words
+
+
+def title_off_subject(title: str, brief: PlanBrief) -> bool:
+    """Whether a document title misses the subject: it shares no word with it and (with a scorer)
+    does not score on it either ("Essay on the Dismal Science of Secondary Education" over a column
+    on homework in primary schools)."""
+    chinese = _chinese(brief)
+    subject = _content(brief.subject, chinese)
+    if not title.strip() or not subject or _content(title, chinese) & subject:
+        return False
+    return brief.off_subject is None or brief.off_subject([title])[0]
 
 
 def main_point_problem(point: str, brief: PlanBrief) -> PlanCode | None:
@@ -297,6 +313,9 @@ def check_plan(
         else []
     ):
         out.append(problem(None, "title", code, f"title {title!r}: {code}"))
+    if title is not None and title_off_subject(title, brief):
+        message = f"title {title!r} is not about {brief.subject!r}"
+        out.append(problem(None, "title", PlanCode.OFF_SUBJECT, message))
     title = title or ""
     shown = _base_titles(sections)
     for i, heading in shown:
@@ -346,9 +365,17 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def title_from_subject(subject: str) -> str:
-    """A document title made from the subject phrase (its head, capitalised)."""
-    return _capitalised(head_phrase(subject) or subject.strip())
+def title_from_subject(subject: str, language: str = "en") -> str:
+    """A document title made from the subject phrase, capitalised: the whole phrase when it reads as
+    a heading ("The volunteers who restore old steam locomotives"), else its head ("The history of
+    coffee" for "the history of coffee, from its legends in Ethiopia to modern espresso culture")."""
+    whole = subject.strip()
+    # A title may be a clause ("... who restore ...", "Cities need more trees"), not a list or a
+    # sentence with its full stop.
+    problems = set(heading_problems(whole, language=language)) - {HeadingProblem.SENTENCE}
+    if whole and not problems and not re.search(r"[,，.。]", whole):
+        return _capitalised(whole)
+    return _capitalised(head_phrase(subject) or whole)
 
 
 def _without_lead_in(point: str, brief: PlanBrief) -> str:
@@ -500,7 +527,8 @@ def mend_plan(
         _mend_points(items, brief)
         items = _mend_headings(items, brief)
         new_title = _mend_heading(new_title, brief) if new_title else ""
-    new_title = new_title or title_from_subject(brief.subject)
+        new_title = "" if title_off_subject(new_title, brief) else new_title
+    new_title = new_title or title_from_subject(brief.subject, brief.language)
     if not user:
         items = _mend_duplicates(new_title, items, brief)
     for s in items:
@@ -539,7 +567,7 @@ def plan_from_subtopics(
     sections: list[PlannedSection] = [
         {"title": t, "main_point": topic_point(t, brief), "words": 0} for t in subtopics
     ]
-    return title_from_subject(brief.subject), sections
+    return title_from_subject(brief.subject, brief.language), sections
 
 
 def skeleton_plan(n: int, brief: PlanBrief) -> tuple[str, list[PlannedSection]]:
@@ -559,7 +587,7 @@ def skeleton_plan(n: int, brief: PlanBrief) -> tuple[str, list[PlannedSection]]:
     sections: list[PlannedSection] = [
         {"title": lines[k][0].strip(), "main_point": lines[k][1].strip(), "words": 0} for k in picks
     ]
-    return title_from_subject(brief.subject), sections
+    return title_from_subject(brief.subject, brief.language), sections
 
 
 def fix_request(notes: Sequence[PlanProblem], brief: PlanBrief, sections: int) -> str:

@@ -3,7 +3,8 @@
 The 1,500-word coffee demo of the embedded model had a paragraph reading
 ``4729016_nfljfx583bkg 2022-07-13T12:19:45+0Zillion [#GruyCrocks].com.au/...``. Such tokens are
 URLs and bare domains, e-mail addresses, @handles, #hashtags, hash-like ids, date-times, HTML/XML
-tags and entities, template/JSON debris (``{{``, ``[[``, ``{"``) and file names. A token that also
+tags and entities, template/JSON debris (``{{``, ``[[``, ``{"``), file names and a plan's list
+numbers run into prose (``Health Clinics, 4. 5. Solar Microgrids``). A token that also
 appears in the instruction (an essay about #MeToo, a guide to ``config.yaml``) is not junk.
 
 The patterns are anchored at the start of a run (look-behinds), so every scan is linear in the text.
@@ -57,6 +58,9 @@ _JUNK = re.compile(
     rf"|(?P<domain>(?<![\w.@/-])(?:[A-Za-z\d][A-Za-z\d-]*\.)+(?:{_TLDS})(?:\.[a-z]{{2}})?\b"
     rf"(?![\w-])(?:/[^{_STOP}]*[^{_STOP}{_END}])?)"
     r"|(?P<id>(?<![\w-])[A-Za-z\d][A-Za-z\d_-]{7,}(?![\w-]))"
+    # A plan's numbering run into prose: "... Rural Health Clinics, 4. 5. Solar Microgrids, and 6."
+    r"|(?P<enum>(?:(?<=[^\W\d_][,;] )|(?<=[^\W\d_], and ))\d{1,2}\.(?=\s|$)"
+    r"|(?<![\w.,])\d{1,2}\.(?=[ \t]+\d{1,2}\.(?:\s|$)))"
 )
 _LETTER_DIGIT_SWITCH = re.compile(r"[A-Za-z](?=\d)|\d(?=[A-Za-z])")
 _HEX = re.compile(r"[\da-f]{12,}")

@@ -234,7 +234,7 @@ _EN = _Vocabulary(
     person=_en(r"\b(?:i|i'm|i'll|i've|i'd|me|my|you|your|you're|you'll|you've|we'll|let's)\b"),
     process=_en(
         r"\b(section|paragraph|sentence|essay|page|word|continu|respon|request|attempt|repeat"
-        r"|instruction|prompt|answer|question|writ|wrote|text|draft|plan|document|article)"
+        r"|instruction|prompt|answer|question|writ|wrote|text|draft|plan|document|article|topic)"
         r"(?:s|e|es|ed|d|ing|ation|se|ses|ition|ten)?\b"
     ),
     min_process=1,

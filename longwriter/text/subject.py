@@ -36,7 +36,10 @@ _EN_DETERMINER = re.compile(r"^(?:(?:a|an|the|one|some|short|long|brief|detailed
 _EN_TOPIC_LEAD = re.compile(
     r"\s*(?:(?:on|about|regarding|concerning|covering|exploring|discussing|explaining|describing"
     r"|examining|introducing|on the (?:topic|subject) of|titled|called|entitled|to|of|for)\b"
-    r"|(?:that|which) (?:explains|describes|explores|covers|discusses|examines|introduces)\b)\s*",
+    r"|(?:that|which) (?:explains|describes|explores|covers|discusses|examines|introduces)\b"
+    # an argument's claim is its subject: "a column arguing that schools should drop homework"
+    r"|(?:(?:that|which) )?(?:argu(?:ing|es)|making the case|claiming|showing|proving)"
+    r"(?: (?:that|for|against|why|how))?\b|on why\b)\s*",
     re.IGNORECASE,
 )
 _EN_FOR_TO = re.compile(r"\s*(?:for|to)\b", re.IGNORECASE)  # an audience or a recipient ...

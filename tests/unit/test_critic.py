@@ -177,3 +177,22 @@ def test_a_run_on_sentence_that_copies_a_long_run_of_words_is_dropped() -> None:
         "in the fields and the mines. Tea helps."
     )
     assert "must rest" in drop_repeats(f"{first}\n\n{other}", set(), 0.5)
+
+
+def test_a_sentence_copying_the_requests_own_wording_is_dropped() -> None:
+    """The held-out white paper: the end of a continue request, pasted after a heading-like phrase."""
+    prompt = (
+        'Continue the text with about 120 more words on "Key Takeaways" (solar microgrids cut diesel '
+        "costs), about solar microgrids for rural health clinics, with details it does not have yet."
+    )
+    topic = (
+        "Write a white paper on solar microgrids for rural health clinics.\nKey Takeaways\n"
+        "solar microgrids cut diesel costs"
+    )
+    reply = (
+        "Key Takeaways from the article on solar microgrids, with details it does not have yet. "
+        "Solar microgrids cut diesel costs for rural health clinics by half."
+    )
+    cleaned = clean_draft(reply, "Key Takeaways", False, topic=topic, prompt=prompt)
+    # the subject's words may be repeated; the request's wording may not
+    assert cleaned == "Solar microgrids cut diesel costs for rural health clinics by half."

@@ -29,6 +29,12 @@ DEMO = "4729016_nfljfx583bkg 2022-07-13T12:19:45+0Zillion [#GruyCrocks].com.au/.
         ('{"section": 3}', ["template", "template"]),
         ("an extra header that contains: `{", ["template"]),
         ("record a3f9c2e1b7d4 and user_name_x", ["id", "id"]),
+        # The embedded model's white paper opened with its plan's numbering run into prose.
+        (
+            "3. Power Sources for Rural Clinics, 4. 5. Solar Microgrids, and 6. Storage",
+            ["enum"] * 2,
+        ),
+        ("6. Renewable Energy Systems, 3rd in a series, 8.", ["enum"]),
     ],
 )
 def test_junk_is_found(text: str, kinds: list[str]) -> None:
@@ -45,6 +51,8 @@ def test_junk_is_found(text: str, kinds: list[str]) -> None:
         "The ASP.NET team met at 8:30 a.m. in room 12B.",
         "The R290 refrigerant has a GWP of 3; see EN 12831 and A-7/W35 data.",
         "The war ended.It was 1918.",
+        "The sizes were 2, 3, 4. Then came 5. He was born on May 4. 5 years later he left.",
+        "1. Mix the flour.\n2. Add water.\n3. Knead for 10 minutes, then rest it 1.5 hours.",
         "咖啡在15世纪传入也门，2022年7月13日价格上涨。",
         "",
     ],

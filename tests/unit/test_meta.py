@@ -80,6 +80,7 @@ COFFEE = "Write a 1500-word illustrated guide to the history of coffee, from its
         ("I'll start telling you about the first coffee roasters.", True),
         ("Let me explain how the espresso machine came to Milan.", True),
         ("I told the roaster about the beans from Yemen.", False),
+        ("You are going to discuss the topic of roasting in detail.", True),
         # Ordinary prose with the same words.
         ("The story of coffee begins in Ethiopia.", False),
         ("The guide led us up the ridge to the old plantation.", False),

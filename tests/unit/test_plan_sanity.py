@@ -388,3 +388,19 @@ def test_parse_subtopics_linear_time(unit: str) -> None:
     start = time.perf_counter()
     parse_subtopics(unit * 5_000, 16, COFFEE)
     assert time.perf_counter() - start < 2.0
+
+
+def test_a_title_about_something_else_is_replaced_by_one_from_the_subject() -> None:
+    homework = brief(
+        "Write an 800-word opinion column arguing that primary schools should drop homework."
+    )
+    plan = [
+        sec("Homework and Rest", "Homework takes evenings from young children."),
+        sec("Learning at School", "Primary schools teach better without homework."),
+    ]
+    title = "Essay on the Dismal Science of Secondary Education"
+    assert (None, "off_subject") in codes(check_plan(title, plan, homework))
+    mended = mend_plan(title, plan, homework)
+    assert mended.title != title and "homework" in mended.title.lower()
+    # a title sharing a word with the subject stays, however loosely
+    assert mend_plan("Homework Reconsidered", plan, homework).title == "Homework Reconsidered"

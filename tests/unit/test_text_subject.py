@@ -8,12 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from longwriter.nodes.plan_sanity import title_from_subject
 from longwriter.text.subject import subject_of
 
 
 @pytest.mark.parametrize(
     ("instruction", "subject"),
     [
+        # an argument's claim is what it is about
+        (
+            "Write an 800-word opinion column arguing that primary schools should drop homework.",
+            "primary schools should drop homework",
+        ),
+        ("Write an essay arguing for a four-day week.", "a four-day week"),
+        ("Write a speech making the case that cities need more trees.", "cities need more trees"),
         (
             "Write a 1500-word illustrated guide to the history of coffee, from its legends in "
             "Ethiopia to modern espresso culture.",
@@ -72,3 +80,21 @@ def test_linear_time(unit: str) -> None:
     start = time.perf_counter()
     subject_of(unit * 10_000)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    ("subject", "title"),
+    [
+        (
+            "the volunteers who restore old steam locomotives",
+            "The volunteers who restore old steam locomotives",
+        ),
+        ("cities need more trees", "Cities need more trees"),
+        (
+            "the history of coffee, from its legends in Ethiopia to modern espresso culture",
+            "The history of coffee",
+        ),
+    ],
+)
+def test_titles_made_from_the_subject(subject: str, title: str) -> None:
+    assert title_from_subject(subject) == title

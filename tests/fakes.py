@@ -107,7 +107,7 @@ class ScriptedWriter(BaseChatModel):
         # (the instruction is the prompt's first line that asks for a length).
         line = next((ln for ln in prompt.splitlines() if parse_target_words(ln)), "")
         self.topic = subject_of(line) if line else "the subject"
-        return "Title: A Test Document\n" + "\n".join(
+        return f"Title: A Test Document on {self.topic}\n" + "\n".join(
             f"Paragraph {i} - Main Point: Topic {i} and the {VOCAB[i % len(VOCAB)]}: "
             f"how {self.topic} changed in period {i} - Word Count: 300 words"
             for i in range(1, n + 1)

@@ -53,6 +53,7 @@ class PlanCode(StrEnum):
     POINT_DEBRIS = "point_debris"  # markup or plan words inside a main point
     OFF_SUBJECT = "off_subject"  # a section (or, with section None, the whole plan) is off subject
     TOO_MANY = "too_many_sections"
+    TOO_FEW = "too_few_sections"  # one heading over 10,000 words
     NO_SECTIONS = "no_sections"
     SUBTOPICS = "subtopic_plan"  # the model could not plan: the plan was built around its subtopics
     SKELETON = "skeleton_plan"  # nor list subtopics: the plan is a skeleton built from the subject
@@ -67,6 +68,7 @@ _FIX_KEYS: dict[str, str] = {
     PlanCode.POINT_DEBRIS: "point",
     PlanCode.OFF_SUBJECT: "subject",
     PlanCode.TOO_MANY: "count",
+    PlanCode.TOO_FEW: "count",
     PlanCode.NO_SECTIONS: "count",
 }
 """Which line of the ``plan_fixes`` prompt tells the model how to avoid each problem."""
@@ -139,6 +141,12 @@ class PlanBrief:
         """How many sections to ask the model for."""
         words = self.target_words if body_words is None else body_words
         return min(MAX_PLANNED, max(1, round(words / self.section_words)))
+
+    def min_sections(self) -> int:
+        """Fewer distinct headings than this is no plan for this length: a sixth of those asked for
+        (SmolLM2 planned 10,000 words on vaccines as one chapter, written as 23 parts under one
+        heading; two chapters of 2,500 characters each are still a plan)."""
+        return math.ceil(self.asked_sections() / 6)
 
     def max_sections(self) -> int:
         """More sections than this is not a plan for this length ("40 sections for 800 words")."""
@@ -231,13 +239,16 @@ def _plan_off_subject(title: str, sections: Sequence[PlannedSection], brief: Pla
 
 
 def title_off_subject(title: str, brief: PlanBrief) -> bool:
-    """Whether a document title misses the subject: it shares no word with it and (with a scorer)
-    does not score on it either ("Essay on the Dismal Science of Secondary Education" over a column
-    on homework in primary schools)."""
+    """Whether a document title misses the subject and a better one can be made from it: it shares
+    no word with the subject and (with a scorer) does not score on it either ("Essay on the Dismal
+    Science of Secondary Education" over a column on homework in primary schools)."""
     chinese = _chinese(brief)
     subject = _content(brief.subject, chinese)
     if not title.strip() or not subject or _content(title, chinese) & subject:
         return False
+    made = title_from_subject(brief.subject, brief.language)
+    if heading_problems(made, language=brief.language, instruction=brief.instruction):
+        return False  # no better title to offer: the subject is only the genre ("a note")
     return brief.off_subject is None or brief.off_subject([title])[0]
 
 
@@ -349,6 +360,10 @@ def check_plan(
                         f"section {sections[i]['title']!r} is not about {brief.subject!r}",
                     )
                 )
+    headed = brief.form is None or brief.form["headings"]
+    if headed and len(shown) < brief.min_sections():
+        message = f"{len(shown)} section(s) for {brief.target_words} words"
+        out.append(problem(None, "plan", PlanCode.TOO_FEW, message))
     if len(sections) > brief.max_sections():
         out.append(
             problem(

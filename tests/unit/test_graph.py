@@ -40,7 +40,7 @@ def test_document_lands_on_target(ratio: float) -> None:
     assert report["target_words"] == 3000
     assert abs(report["words"] - 3000) / 3000 < 0.15, report["words"]
     assert report["length_score"] > 85
-    assert result.text.startswith("# A Test Document\n\n## Topic 1")
+    assert result.text.startswith("# A Test Document on bridges\n\n## Topic 1")
     assert len(report["sections"]) == len(report["plan"])
     assert all(s["attempts"] <= 3 for s in report["sections"])
     assert report["calls"] >= len(report["sections"]) + 1

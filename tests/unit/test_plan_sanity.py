@@ -162,10 +162,33 @@ def test_mend_repairs_and_passes_the_check(
 
 
 def test_repeated_heading_without_a_usable_point_joins_the_section_before() -> None:
-    plan = [sec("Origins", "Coffee in Ethiopia.", 300), sec("Origins", "Origins", 200)]
+    plan = [
+        sec("Origins", "Coffee in Ethiopia.", 300),
+        sec("Origins", "Origins", 200),
+        sec("Espresso", "Coffee under pressure in Milan.", 400),
+    ]
     mended = mend_plan("Coffee", plan, COFFEE)
-    assert [(s["title"], s["words"]) for s in mended.sections] == [("Origins", 500)]
+    assert [(s["title"], s["words"]) for s in mended.sections] == [
+        ("Origins", 500),
+        ("Espresso", 400),
+    ]
     assert check_plan(mended.title, mended.sections, COFFEE) == []
+
+
+def test_one_heading_for_a_long_document_is_too_few() -> None:
+    """SmolLM2 planned 10,000 words on vaccines as one chapter: 23 parts under one heading."""
+    vaccines = brief(
+        "Write a 10000-word article explaining how vaccines train the immune system.", 10_000
+    )
+    plan = [sec("How Vaccines Work", "Vaccines show the immune system a harmless antigen.", 10_000)]
+    mended = mend_plan(None, plan, vaccines)
+    assert not mended.usable and (None, "too_few_sections") in codes(mended.notes)
+    assert "Plan exactly" in fix_request(mended.notes, vaccines, 16)
+    # a form without headings (a speech) may run on as one section
+    speech = brief("Write a 3000-word speech on vaccines for a school assembly.", 3000)
+    assert speech.form is not None and not speech.form["headings"]
+    talk = [sec("Vaccines", "Vaccines show the immune system a harmless antigen.", 3000)]
+    assert (None, "too_few_sections") not in codes(check_plan("Vaccines", talk, speech))
 
 
 def test_forty_sections_for_800_words_are_merged() -> None:

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command, StreamMode
+from langgraph.types import Command, StateSnapshot, StreamMode
 
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.agent.graph import build_graph
 from longwriter.errors import ConfigError
 
+if TYPE_CHECKING:
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+log = logging.getLogger(__name__)
 Event = dict[str, Any]
 MODES: list[StreamMode] = ["custom", "values"]
 
@@ -92,6 +97,15 @@ def _result(values: dict[str, Any], thread_id: str) -> DocumentResult:
     )
 
 
+def _config(thread_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
+
+
+def _continuation(saved: StateSnapshot) -> Any:
+    """What continues a saved run: an answer to its pending interrupt (the plan review), else nothing."""
+    return Command(resume=None) if saved.interrupts else None
+
+
 def write_document(
     instruction: str,
     *,
@@ -108,10 +122,12 @@ def write_document(
     context = context or WriterContext()
     thread_id = thread_id or uuid.uuid4().hex[:12]
     graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
-    payload: Any = None if resume else _inputs(instruction, target_words, plan)
-    if resume and graph.get_state(config).interrupts:
-        payload = Command(resume=None)
+    config = _config(thread_id)
+    payload = (
+        _continuation(graph.get_state(config))
+        if resume
+        else _inputs(instruction, target_words, plan)
+    )
     for mode, chunk in graph.stream(payload, config, context=context, stream_mode=MODES):
         if mode == "custom" and on_event is not None and isinstance(chunk, dict):
             on_event(chunk)
@@ -128,17 +144,163 @@ async def awrite_document(
     plan: Any = None,
     chat_model: BaseChatModel | None = None,
     on_event: Callable[[Event], None] | None = None,
+    resume: bool = False,
 ) -> DocumentResult:
-    """Async ``write_document`` (the blocking model calls run in worker threads)."""
+    """Async ``write_document`` (the blocking model calls run in worker threads); the checkpointer
+    must support async calls (``InMemorySaver``, ``AsyncSqliteSaver``)."""
     context = context or WriterContext()
     thread_id = thread_id or uuid.uuid4().hex[:12]
     graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
-    payload: Any = _inputs(instruction, target_words, plan)
+    config = _config(thread_id)
+    payload = (
+        _continuation(await graph.aget_state(config))
+        if resume
+        else _inputs(instruction, target_words, plan)
+    )
     async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=MODES):
         if mode == "custom" and on_event is not None and isinstance(chunk, dict):
             on_event(chunk)
     return _result((await graph.aget_state(config)).values, thread_id)
+
+
+def _drop_memory(location: str, doc_id: str) -> None:
+    """Delete document ``doc_id``'s Chroma collection: memory is derived from the checkpoint, so
+    a batch need not keep one collection per document forever."""
+    from chromadb.errors import NotFoundError
+
+    from longwriter.memory.store import _client, collection_name
+    from longwriter.nodes.common import _memory
+
+    with suppress(NotFoundError):
+        _client(location).delete_collection(collection_name(doc_id))
+    _memory.cache_clear()  # a cached handle would point at the deleted collection
+
+
+class DocumentStore:
+    """The documents of one batch, checkpointed per section in one SQLite file.
+
+    Row ``key`` is written in thread ``<namespace>-<key>``; ``key`` is the key the command gives the
+    row in its file of finished rows (its id, else a hash of its prompt), ``namespace`` a random tag
+    kept in the checkpoint file. So a rerun finds each document's thread and Chroma collection (named
+    after the thread) again, and two batches sharing a Chroma location never share a collection.
+    """
+
+    def __init__(
+        self, saver: AsyncSqliteSaver, namespace: str, *, fresh: bool, keep_memory: bool
+    ) -> None:
+        self.saver = saver
+        self.namespace = namespace
+        self.fresh = fresh
+        self.keep_memory = keep_memory
+        self._unfinished: dict[str, str] = {}  # thread id → Chroma location, till recorded
+
+    def thread_id(self, key: str) -> str:
+        """The stable thread of row ``key``."""
+        return f"{self.namespace}-{key}"
+
+    async def write(
+        self,
+        instruction: str,
+        *,
+        key: str,
+        context: WriterContext | None = None,
+        target_words: int | None = None,
+        chat_model: BaseChatModel | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> DocumentResult:
+        """Write row ``key``'s document, continuing its saved run from the last committed section.
+
+        The saved run is dropped, and the document started over, with ``fresh`` or when it wrote
+        another instruction (the row was edited under the same key).
+        """
+        context = context or WriterContext()
+        thread_id = self.thread_id(key)
+        self._unfinished[thread_id] = context.memory_location()
+        saved = await build_graph(self.saver).aget_state(_config(thread_id))
+        resume = bool(saved.values)
+        if resume and (self.fresh or saved.values.get("instruction") != instruction.strip()):
+            if not self.fresh:
+                log.warning("%s: the instruction changed since its saved run: starting over", key)
+            await self.discard(key)
+            resume = False
+        return await awrite_document(
+            instruction.strip(),
+            context=context,
+            thread_id=thread_id,
+            checkpointer=self.saver,
+            target_words=target_words,
+            chat_model=chat_model,
+            on_event=on_event,
+            resume=resume,
+        )
+
+    async def discard(self, key: str) -> None:
+        """Forget row ``key``'s saved run: its next write starts over (and empties its memory)."""
+        await self.saver.adelete_thread(self.thread_id(key))
+
+    async def finish(self, key: str) -> None:
+        """Row ``key`` is recorded as finished: its checkpoints go, and its memory unless kept."""
+        thread_id = self.thread_id(key)
+        await self.saver.adelete_thread(thread_id)
+        location = self._unfinished.pop(thread_id, None)
+        if location is not None and not self.keep_memory:
+            await asyncio.to_thread(_drop_memory, location, thread_id)
+
+    async def close(self) -> None:
+        """The batch ends: drop the memory of documents left unfinished (unless kept); their
+        checkpoints stay for the next run."""
+        if not self.keep_memory:
+            for thread_id, location in self._unfinished.items():
+                await asyncio.to_thread(_drop_memory, location, thread_id)
+        self._unfinished.clear()
+
+
+async def _namespace(saver: AsyncSqliteSaver) -> str:
+    """The checkpoint file's own random tag, made the first time it is opened."""
+    conn = saver.conn
+    await conn.execute(
+        "CREATE TABLE IF NOT EXISTS longwriter_batch (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+    )
+    await conn.execute(
+        "INSERT OR IGNORE INTO longwriter_batch VALUES ('namespace', ?)", (uuid.uuid4().hex[:8],)
+    )
+    await conn.commit()
+    async with conn.execute("SELECT value FROM longwriter_batch WHERE name = 'namespace'") as cur:
+        row = await cur.fetchone()
+    assert row is not None  # inserted above
+    return str(row[0])
+
+
+def checkpoints_beside(record: Path) -> Path:
+    """A batch's default checkpoint file: hidden, beside its file of finished rows."""
+    return record.parent / f".{record.stem}.checkpoints.sqlite"
+
+
+@dataclass(frozen=True)
+class BatchCheckpoints:
+    """How a batch keeps its documents: ``path`` None = :func:`checkpoints_beside` its record;
+    ``fresh`` starts unfinished documents over instead of resuming them; ``keep_memory`` keeps the
+    Chroma collections of finished and abandoned documents."""
+
+    path: Path | None = None
+    fresh: bool = False
+    keep_memory: bool = False
+
+    @asynccontextmanager
+    async def open(self, record: Path) -> AsyncIterator[DocumentStore]:
+        """The document store of the batch whose finished rows go to ``record``."""
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        path = self.path or checkpoints_beside(Path(record))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+            store = DocumentStore(
+                saver, await _namespace(saver), fresh=self.fresh, keep_memory=self.keep_memory
+            )
+            try:
+                yield store
+            finally:
+                await store.close()
 
 
 async def write_many(

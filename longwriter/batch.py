@@ -63,11 +63,13 @@ async def run_resumable(
     out_path: Path,
     concurrency: int = 1,
     progress: Callable[[BatchEvent], None] | None = None,
+    saved: Callable[[str], Awaitable[None]] | None = None,
 ) -> BatchSummary:
     """Run ``work`` on each item whose key is not yet in ``out_path``, ``concurrency`` at a time.
 
-    Each finished row is appended to ``out_path`` with its ``"key"``. An exception from ``work`` is
-    logged and counted in the summary, and the item is left for a rerun. Cancellation (Ctrl-C under
+    Each finished row is appended to ``out_path`` with its ``"key"``, then ``saved(key)`` may drop
+    what the item needed while unfinished (its checkpoints). An exception from ``work`` is logged
+    and counted in the summary, and the item is left for a rerun. Cancellation (Ctrl-C under
     ``asyncio.run``) cancels the items in flight; rows already written stay intact.
     """
     if concurrency < 1:
@@ -101,6 +103,8 @@ async def run_resumable(
                 emit("failed", k, message)
                 continue
             append_jsonl(out_path, {"key": k, **{f: v for f, v in row.items() if f != "key"}})
+            if saved is not None:
+                await saved(k)
             summary.done += 1
             emit("done", k)
 

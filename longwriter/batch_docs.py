@@ -2,7 +2,9 @@
 
 Each line is ``{"prompt": ..., "length": words?, "id": name?}``. Document ``id`` goes to
 ``DIR/<id>.md`` and ``DIR/<id>.report.json``; every finished document is appended to
-``DIR/results.jsonl`` (see :func:`longwriter.batch.run_resumable`), so a rerun skips it.
+``DIR/results.jsonl`` (see :func:`longwriter.batch.run_resumable`), so a rerun skips it. Documents
+in flight are checkpointed per section under their id (:class:`longwriter.api.DocumentStore`), so
+a rerun continues each from its last committed section.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from longwriter.agent.config import WriterContext
-from longwriter.api import Event, awrite_document
+from longwriter.api import DocumentStore, Event
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.build import prompt_key
 from longwriter.errors import ConfigError, LongWriterError, shown
@@ -96,22 +98,26 @@ async def write_batch(
     items: list[BatchItem],
     out_dir: Path,
     *,
+    documents: DocumentStore,
     context: WriterContext | None = None,
     concurrency: int = 1,
     chat_model: BaseChatModel | None = None,
     progress: Callable[[BatchEvent], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
 ) -> BatchSummary:
-    """Write every document not yet in ``out_dir/results.jsonl``, ``concurrency`` at a time.
+    """Write every document not yet in ``out_dir/results.jsonl``, ``concurrency`` at a time, into
+    ``documents`` (opened on ``out_dir/results.jsonl``).
 
     ``progress`` gets the batch events, ``on_event`` every document's graph events. A failed
-    document is counted in the summary and retried by the next run.
+    document is counted in the summary and continued by the next run; one that ended far below
+    its target is started over.
     """
     out_dir = Path(out_dir)
 
     async def work(item: BatchItem) -> dict[str, Any]:
-        result = await awrite_document(
+        result = await documents.write(
             item.prompt,
+            key=item.id,
             context=context,
             target_words=item.length,
             chat_model=chat_model,
@@ -122,9 +128,11 @@ async def write_batch(
         save_text(report_path, json.dumps(result.report, ensure_ascii=False, indent=2))
         problem = result.shortfall
         if problem:  # a failure: counted, and written again by the next run
+            await documents.discard(item.id)
             raise LongWriterError(f"{problem}; see {report_path}")
         fields = {k: result.report.get(k) for k in SUMMARY_FIELDS}
-        return fields | {"output": str(text_path), "report": str(report_path)}
+        paths = {"output": str(text_path), "report": str(report_path)}
+        return fields | paths | {"thread_id": result.thread_id}
 
     return await run_resumable(
         items,
@@ -133,4 +141,5 @@ async def write_batch(
         out_path=out_dir / RESULTS,
         concurrency=concurrency,
         progress=progress,
+        saved=documents.finish,
     )

@@ -26,7 +26,13 @@ from rich.progress import (
 )
 
 from longwriter.agent.config import WriterContext, home_dir
-from longwriter.cli_support import parse_extra_body, print_error
+from longwriter.cli_support import (
+    Fresh,
+    KeepMemory,
+    batch_checkpoints,
+    parse_extra_body,
+    print_error,
+)
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
@@ -37,7 +43,8 @@ from longwriter.train.cli import app as train_app
 from longwriter.userfiles import check_output_file, check_output_folder, read_user_text
 
 if TYPE_CHECKING:
-    from longwriter.batch import BatchEvent
+    from longwriter.api import BatchCheckpoints
+    from longwriter.batch import BatchEvent, BatchSummary
     from longwriter.batch_docs import BatchItem
 
 app = typer.Typer(
@@ -329,7 +336,13 @@ def write(
         str | None, typer.Option(help="Chroma folder, :memory: or http://host:port")
     ] = None,
     embedding: Annotated[str, typer.Option(help="minilm (bundled), hash, or openai")] = "minilm",
-    checkpoints: Annotated[Path | None, typer.Option(help="SQLite checkpoint file")] = None,
+    checkpoints: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite checkpoint file (default: $LONGWRITER_HOME/checkpoints.sqlite; with "
+            "--batch: .results.checkpoints.sqlite in --out-dir)"
+        ),
+    ] = None,
     batch: Annotated[
         Path | None,
         typer.Option(help="JSONL file: one document per line, {prompt, length?, id?}"),
@@ -340,10 +353,13 @@ def write(
     concurrency: Annotated[
         int | None, typer.Option(min=1, help="with --batch: documents in flight at once (1)")
     ] = None,
+    fresh: Fresh = False,
+    keep_memory: KeepMemory = False,
 ) -> None:
     """Write a document: plan, then write section by section with critique, revision and memory.
 
-    With --batch, write every document of a JSONL file into --out-dir (rerun to resume).
+    With --batch, write every document of a JSONL file into --out-dir: each is checkpointed per
+    section, so rerunning the same command continues every unfinished one where it stopped.
     """
     from langgraph.types import Command
 
@@ -354,8 +370,12 @@ def write(
     try:
         _check_mode(
             batch,
-            out_dir,
-            concurrency,
+            {
+                "--out-dir": out_dir,
+                "--concurrency": concurrency,
+                "--fresh": fresh,
+                "--keep-memory": keep_memory,
+            },
             {
                 "an instruction argument": instruction,
                 "--resume": resume,
@@ -364,7 +384,6 @@ def write(
                 "--review-plan": review_plan,
                 "--output": output,
                 "--report": report,
-                "--checkpoints": checkpoints,
             },
         )
         items = read_batch(batch) if batch else None
@@ -396,6 +415,7 @@ def write(
         report = report or output.with_suffix(".report.json")
         if out_dir is not None:  # with --batch (checked by _check_mode)
             check_output_folder(out_dir, "--out-dir")
+            keep = batch_checkpoints(checkpoints, fresh, keep_memory)
         else:  # fail now, not when the document is written
             for option, path in (("--output", output), ("--report", report)):
                 check_output_file(path, option)
@@ -405,7 +425,7 @@ def write(
         raise _fail(str(exc), 2) from None
     if items:
         assert out_dir is not None  # checked by _check_mode
-        _write_batch(items, out_dir, concurrency or 1, ctx)
+        _write_batch(items, out_dir, concurrency or 1, ctx, keep)
         return
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
     how_to_resume = f"Continue with: longwriter write --thread-id {thread_id} --resume"
@@ -474,18 +494,15 @@ def write(
 
 
 def _check_mode(
-    batch: Path | None,
-    out_dir: Path | None,
-    concurrency: int | None,
-    single: dict[str, object],
+    batch: Path | None, batch_only: dict[str, object], single: dict[str, object]
 ) -> None:
-    """--out-dir and --concurrency need --batch; --batch needs --out-dir and none of ``single``."""
+    """The ``batch_only`` options need --batch; --batch needs --out-dir and none of ``single``."""
     if batch is None:
-        for name, value in (("--out-dir", out_dir), ("--concurrency", concurrency)):
-            if value is not None:
+        for name, value in batch_only.items():
+            if value:
                 raise ConfigError(f"{name} only applies with --batch")
         return
-    if out_dir is None:
+    if batch_only["--out-dir"] is None:
         raise ConfigError("--batch needs --out-dir (the folder for the documents)")
     clash = [name for name, value in single.items() if value]
     if clash:
@@ -493,27 +510,38 @@ def _check_mode(
 
 
 def _write_batch(
-    items: list[BatchItem], out_dir: Path, concurrency: int, ctx: WriterContext
+    items: list[BatchItem],
+    out_dir: Path,
+    concurrency: int,
+    ctx: WriterContext,
+    keep: BatchCheckpoints,
 ) -> None:
     """Write the batch with a progress view; the summary is the last stdout line."""
     from longwriter.batch_docs import RESULTS, write_batch
 
     results = out_dir / RESULTS
     err.print(f"{len(items)} documents → {out_dir} (finished ones are listed in {results})")
+
+    async def run(view: BatchView) -> BatchSummary:
+        async with keep.open(results) as documents:
+            return await write_batch(
+                items,
+                out_dir,
+                documents=documents,
+                context=ctx,
+                concurrency=concurrency,
+                progress=view.on_batch,
+                on_event=view.on_event,
+            )
+
     try:
         with BatchView(err) as view:
-            summary = asyncio.run(
-                write_batch(
-                    items,
-                    out_dir,
-                    context=ctx,
-                    concurrency=concurrency,
-                    progress=view.on_batch,
-                    on_event=view.on_event,
-                )
-            )
+            summary = asyncio.run(run(view))
     except KeyboardInterrupt:
-        raise _fail("interrupted; finished documents are kept: rerun to continue", 130) from None
+        raise _fail(
+            "interrupted; every accepted section is checkpointed: rerun the same command to continue",
+            130,
+        ) from None
     print(
         json.dumps(
             {

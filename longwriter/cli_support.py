@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -13,9 +14,37 @@ from rich.logging import RichHandler
 
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.jsonl import json_object
+from longwriter.userfiles import check_output_file
+
+if TYPE_CHECKING:
+    from longwriter.api import BatchCheckpoints
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Options of every batch of documents (write --batch, eval run, dataset build).
+Checkpoints = Annotated[
+    Path | None,
+    typer.Option(
+        "--checkpoints",
+        help="SQLite file that checkpoints every document per section, so a rerun resumes each "
+        "where it stopped (default: .NAME.checkpoints.sqlite beside the file of finished rows).",
+    ),
+]
+Fresh = Annotated[
+    bool,
+    typer.Option(
+        "--fresh", help="Start unfinished documents over instead of resuming their checkpoints."
+    ),
+]
+KeepMemory = Annotated[
+    bool,
+    typer.Option(
+        "--keep-memory",
+        help="Keep the Chroma memory of finished and abandoned documents (default: deleted).",
+    ),
+]
+_SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def setup_logging(console: Console) -> None:
@@ -66,3 +95,17 @@ def parse_extra_body(value: str) -> dict[str, Any]:
         return json_object(value)
     except ValueError as exc:
         raise ConfigError(f"--extra-body {value!r}: {exc}") from None
+
+
+def batch_checkpoints(path: Path | None, fresh: bool, keep_memory: bool) -> BatchCheckpoints:
+    """The batch options as settings; a ``--checkpoints`` file that cannot be written or is not a
+    SQLite database is a ConfigError now, before any model starts."""
+    from longwriter.api import BatchCheckpoints
+
+    if path is not None:
+        check_output_file(path, "--checkpoints")
+        if path.is_file() and path.stat().st_size:
+            with path.open("rb") as fh:
+                if fh.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
+                    raise ConfigError(f"--checkpoints {path} is not a SQLite file")
+    return BatchCheckpoints(path, fresh, keep_memory)

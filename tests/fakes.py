@@ -1,18 +1,23 @@
 """Scripted chat models for graph tests: ``ScriptedWriter`` answers plan requests with an AgentWrite
 plan and section requests with the asked number of distinct words (or a configured fraction of it);
-``ReplayWriter`` first replays a fixed list of replies, whatever the prompts say."""
+``ReplayWriter`` first replays a fixed list of replies, whatever the prompts say; ``Crashing`` dies
+like a server after a number of calls."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
+from longwriter import api
+from longwriter.errors import BackendError
 from longwriter.text import parse_target_words
 from longwriter.text.subject import subject_of
 
@@ -149,3 +154,26 @@ class ReplayWriter(ScriptedWriter):
         self.calls.append(str(messages[-1].content))
         self.exchanges.append((list(messages), text))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+
+class Crashing(ScriptedWriter):
+    """Fails like a dying server after ``crash_after`` calls."""
+
+    crash_after: int = 3
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
+        if len(self.calls) >= self.crash_after:
+            raise BackendError("cannot reach the model server: connection refused")
+        return super()._generate(messages, stop, run_manager, **kw)
+
+
+def write_with(monkeypatch: pytest.MonkeyPatch, model: BaseChatModel) -> None:
+    """Every document the API writes uses ``model``, also under runners that pick their own
+    (called again, the latest ``model`` wins)."""
+    original = getattr(api.awrite_document, "__wrapped__", api.awrite_document)
+
+    @functools.wraps(original)
+    async def write(*args: Any, **kwargs: Any) -> api.DocumentResult:
+        return await original(*args, **{**kwargs, "chat_model": model})
+
+    monkeypatch.setattr(api, "awrite_document", write)

@@ -54,8 +54,14 @@ class DocumentLike(Protocol):
     plan: list[dict[str, Any]]
 
 
-WriteFn = Callable[..., Awaitable[DocumentLike]]
-"""``awrite_document(instruction, *, context=...)`` or a stand-in with the same call."""
+class Documents(Protocol):
+    """Where the documents are written: a :class:`longwriter.api.DocumentStore` or a stand-in."""
+
+    async def write(
+        self, instruction: str, *, key: str, context: WriterContext
+    ) -> DocumentLike: ...
+
+    async def finish(self, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -263,6 +269,7 @@ async def run_and_split(
     *,
     concurrency: int = 1,
     progress: Callable[[BatchEvent], None] | None = None,
+    saved: Callable[[str], Awaitable[None]] | None = None,
 ) -> tuple[BatchSummary, SplitT]:
     """Run ``work`` on every instruction not yet in the log (resumable), then ``split`` the whole
     log into the output files, also when the run is interrupted."""
@@ -274,6 +281,7 @@ async def run_and_split(
             out_path=log_path,
             concurrency=concurrency,
             progress=progress,
+            saved=saved,
         )
     finally:
         derived = split()
@@ -285,7 +293,7 @@ async def build_dataset(
     out_path: Path,
     *,
     context: WriterContext,
-    write: WriteFn,
+    documents: Documents,
     concurrency: int = 1,
     filters: FilterConfig | None = None,
     max_failures_in_a_row: int = 5,
@@ -293,9 +301,10 @@ async def build_dataset(
 ) -> BuildResult:
     """Generate a document for every instruction not yet in the build log, then split the log.
 
-    ``write`` is ``longwriter.api.awrite_document`` (injected so tests can stand in for the agent);
-    ``context`` carries the endpoint and sampling settings; ``target_words`` is set per row from
-    its ``length``. The training file is rewritten even when the run is interrupted.
+    ``documents`` is a ``longwriter.api.DocumentStore`` opened on the build log (injected so tests
+    can stand in for the agent): documents in flight resume mid-way on a rerun. ``context``
+    carries the endpoint and sampling settings; ``target_words`` is set per row from its
+    ``length``. The training file is rewritten even when the run is interrupted.
     """
     log_path, rejected_path = sibling_paths(out_path)
     breaker = _CircuitBreaker(max_failures_in_a_row)
@@ -303,7 +312,9 @@ async def build_dataset(
     async def work(item: Instruction) -> dict[str, Any]:
         breaker.check()
         try:
-            result = await write(item.prompt, context=replace(context, target_words=item.length))
+            result = await documents.write(
+                item.prompt, key=item.key, context=replace(context, target_words=item.length)
+            )
         except Exception:
             breaker.record(ok=False)
             raise
@@ -325,5 +336,6 @@ async def build_dataset(
         lambda: split_build_log(log_path, out_path, rejected_path, filters),
         concurrency=concurrency,
         progress=progress,
+        saved=documents.finish,
     )
     return BuildResult(batch, split, Path(out_path), log_path, rejected_path)

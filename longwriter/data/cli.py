@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,10 +25,20 @@ from rich.progress import (
 from rich.table import Table
 
 from longwriter.batch import BatchEvent
-from longwriter.cli_support import guarded, setup_logging
+from longwriter.cli_support import (
+    Checkpoints,
+    Fresh,
+    KeepMemory,
+    batch_checkpoints,
+    guarded,
+    setup_logging,
+)
 from longwriter.data.filters import FilterConfig
 from longwriter.errors import ConfigError
 from longwriter.userfiles import check_output_file
+
+if TYPE_CHECKING:
+    from longwriter.data.build import BuildResult
 
 app = typer.Typer(
     help="Training data (AgentWrite): build a long-output SFT set with the agent, show its length "
@@ -102,16 +112,18 @@ def build(
     max_failures_in_a_row: Annotated[
         int, typer.Option(help="Stop calling the endpoint after this many failures in a row.")
     ] = 5,
+    checkpoints: Checkpoints = None,
+    fresh: Fresh = False,
+    keep_memory: KeepMemory = False,
 ) -> None:
     """Run the agent on every instruction (resumable) and keep the documents that pass the filters.
 
     Writes OUT (chat-format rows with metadata), OUT.build.jsonl (every generated document) and
-    OUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows and
-    re-applies the filters to all of them.
+    OUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows,
+    continues unfinished documents from their checkpoints and re-applies the filters to all rows.
     """
     from longwriter.agent.config import WriterContext
-    from longwriter.api import awrite_document
-    from longwriter.data.build import build_dataset, load_instructions
+    from longwriter.data.build import build_dataset, load_instructions, sibling_paths
     from longwriter.llm import check_endpoint, resolve_endpoint
 
     loaded = load_instructions(instructions)
@@ -121,6 +133,7 @@ def build(
     if not loaded.instructions:
         raise ConfigError(f"no usable instruction in {instructions}: {loaded.describe()}")
     check_output_file(out, "--out")
+    keep = batch_checkpoints(checkpoints, fresh, keep_memory)
     endpoint = resolve_endpoint(base_url, model, api_key)
     window = check_endpoint(endpoint)
     context = WriterContext(
@@ -143,19 +156,22 @@ def build(
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=_stderr) as bar:
-        result = asyncio.run(
-            build_dataset(
+
+    async def run(bar: Progress) -> BuildResult:
+        async with keep.open(sibling_paths(out)[0]) as documents:
+            return await build_dataset(
                 loaded.instructions,
                 out,
                 context=context,
-                write=awrite_document,
+                documents=documents,
                 concurrency=concurrency,
                 filters=filters,
                 max_failures_in_a_row=max_failures_in_a_row,
                 progress=_BuildProgress(bar),
             )
-        )
+
+    with Progress(*columns, console=_stderr) as bar:
+        result = asyncio.run(run(bar))
     batch, split = result.batch, result.split
     if batch.failed:
         _stderr.print(f"{batch.failed} failed: rerun the same command to retry them")

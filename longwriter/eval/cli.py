@@ -13,19 +13,27 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
-from longwriter.cli_support import guarded, parse_extra_body, setup_logging
+from longwriter.cli_support import (
+    Checkpoints,
+    Fresh,
+    KeepMemory,
+    batch_checkpoints,
+    guarded,
+    parse_extra_body,
+    setup_logging,
+)
 from longwriter.errors import ConfigError
 from longwriter.eval import judge as judging
 from longwriter.eval import nll as nll_mod
@@ -39,6 +47,9 @@ from longwriter.eval.runner import RunConfig, run_predictions
 from longwriter.jsonl import append_jsonl
 from longwriter.llm import Endpoint, check_endpoint, resolve_endpoint
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
+
+if TYPE_CHECKING:
+    from longwriter.api import BatchCheckpoints
 
 app = typer.Typer(
     help="LongBench-Write evaluation: predictions (agent or direct), length score S_l, LLM-judged "
@@ -278,24 +289,38 @@ def _agent_options(specs: list[str] | None) -> dict[str, Any]:
 
 
 def _predict(
-    tasks: Sequence[Task], jobs: Sequence[tuple[RunConfig, Path]], concurrency: int
+    tasks: Sequence[Task],
+    jobs: Sequence[tuple[RunConfig, Path]],
+    concurrency: int,
+    keep: "BatchCheckpoints | None" = None,
 ) -> list[dict[str, Any]]:
     """Run each (config, output) job in turn and summarize it (batch counts, S_l, buckets, and the
-    tasks still ``missing`` a prediction, which score 0).
+    tasks still ``missing`` a prediction, which score 0). Agent jobs checkpoint their documents as
+    ``keep`` says (default: beside their output).
 
     All jobs share one event loop: langchain-openai keeps its async HTTP client per process, and a
     client left over from a closed loop fails with "Event loop is closed".
     """
+    from longwriter.api import BatchCheckpoints
+
+    keep = keep or BatchCheckpoints()
 
     async def all_jobs() -> list[BatchSummary]:
         done = []
         for cfg, out in jobs:
-            with _progress(f"{cfg.mode} → {out.name}") as progress:
-                done.append(
-                    await run_predictions(
-                        tasks, cfg, out, concurrency=concurrency, progress=progress
+            store = keep.open(out) if cfg.mode == "agent" else nullcontext()
+            async with store as documents:
+                with _progress(f"{cfg.mode} → {out.name}") as progress:
+                    done.append(
+                        await run_predictions(
+                            tasks,
+                            cfg,
+                            out,
+                            concurrency=concurrency,
+                            progress=progress,
+                            documents=documents,
+                        )
                     )
-                )
         return done
 
     results = []
@@ -341,14 +366,19 @@ def run(
     agent_option: AgentOptions = None,
     extra_body: ExtraBody = None,
     skip_bad: SkipBad = False,
+    checkpoints: Checkpoints = None,
+    fresh: Fresh = False,
+    keep_memory: KeepMemory = False,
 ) -> None:
     """Produce predictions for a dataset (resumable: rerun to continue).
 
-    A row that fails is not written, so a rerun retries it. Until it has a prediction it scores S_l
-    0 and counts as 'missing' in the summary (and in `eval length --dataset`).
+    A row that fails is not written, so a rerun retries it (in agent mode from its checkpoint, where
+    it stopped). Until it has a prediction it scores S_l 0 and counts as 'missing' in the summary
+    (and in `eval length --dataset`).
     """
     tasks = _tasks(dataset, skip_bad, limit)
     options = _agent_options(agent_option)
+    keep = batch_checkpoints(checkpoints, fresh, keep_memory)
     endpoint = resolve_endpoint(base_url, model, api_key)
     cfg = _run_config(
         mode,
@@ -367,7 +397,7 @@ def run(
             "mode": mode.value,
             "model": endpoint.model,
             "out": str(out),
-            **_predict(tasks, [(cfg, out)], concurrency)[0],
+            **_predict(tasks, [(cfg, out)], concurrency, keep)[0],
         }
     )
 

@@ -4,17 +4,17 @@
 and a generous ``max_tokens`` (the context window minus the prompt). ``agent`` runs the AgentWrite
 pipeline (:func:`longwriter.api.awrite_document`). Output rows keep the task's fields and add
 ``response``, ``words`` (LongBench-Write's count, as S_l uses; the agent's report keeps its own),
-``seconds``, token counts and, for the agent, its report.
+``seconds``, token counts and, for the agent, its report. The agent writes through a
+:class:`~longwriter.api.DocumentStore`, so a rerun continues each unfinished document mid-way.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import HumanMessage
 
@@ -22,6 +22,9 @@ from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
 from longwriter.llm import Endpoint, chat_model, sampling_defaults
 from longwriter.text import count_words_longbench, estimate_tokens
+
+if TYPE_CHECKING:
+    from longwriter.api import DocumentStore
 
 Mode = Literal["agent", "direct"]
 MODES: tuple[Mode, ...] = ("agent", "direct")
@@ -79,9 +82,11 @@ async def _direct(task: Task, cfg: RunConfig) -> dict[str, Any]:
     }
 
 
-async def _agent(task: Task, cfg: RunConfig) -> dict[str, Any]:
+async def _agent(task: Task, cfg: RunConfig, documents: DocumentStore | None) -> dict[str, Any]:
     from longwriter.agent import WriterContext  # heavy imports (graph, memory) only when used
-    from longwriter.api import awrite_document
+
+    if documents is None:
+        raise ValueError("agent mode writes through a DocumentStore: pass documents=")
 
     options: dict[str, Any] = {
         "memory": ":memory:",
@@ -99,9 +104,7 @@ async def _agent(task: Task, cfg: RunConfig) -> dict[str, Any]:
         extra_body=cfg.extra_body,
         **options,
     )
-    result = await awrite_document(
-        task.prompt, context=context, thread_id=f"eval-{task.key}-{uuid.uuid4().hex[:8]}"
-    )
+    result = await documents.write(task.prompt, key=task.key, context=context)
     return {
         "response": result.text,
         "prompt_tokens": result.report.get("prompt_tokens"),
@@ -110,10 +113,13 @@ async def _agent(task: Task, cfg: RunConfig) -> dict[str, Any]:
     }
 
 
-async def predict(task: Task, cfg: RunConfig) -> dict[str, Any]:
-    """Answer one task; the row carries the task's own fields plus the prediction."""
+async def predict(
+    task: Task, cfg: RunConfig, documents: DocumentStore | None = None
+) -> dict[str, Any]:
+    """Answer one task; the row carries the task's own fields plus the prediction. Agent mode
+    needs the ``documents`` store its document is checkpointed in."""
     started = time.monotonic()
-    produced = await (_agent(task, cfg) if cfg.mode == "agent" else _direct(task, cfg))
+    produced = await (_agent(task, cfg, documents) if cfg.mode == "agent" else _direct(task, cfg))
     return {
         **task.fields,
         "prompt": task.prompt,
@@ -134,8 +140,10 @@ async def run_predictions(
     *,
     concurrency: int = 1,
     progress: Callable[[BatchEvent], None] | None = None,
+    documents: DocumentStore | None = None,
 ) -> BatchSummary:
-    """Predict every task not yet in ``out_path`` (resumable), appending rows as they finish.
+    """Predict every task not yet in ``out_path`` (resumable), appending rows as they finish;
+    agent mode writes into ``documents`` (a store opened on ``out_path``).
 
     Use one event loop per process for all runs: langchain-openai reuses its async HTTP client across
     ``ChatOpenAI`` instances, and a client from a closed loop fails with "Event loop is closed".
@@ -143,8 +151,9 @@ async def run_predictions(
     return await run_resumable(
         tasks,
         key=lambda t: t.key,
-        work=lambda t: predict(t, cfg),
+        work=lambda t: predict(t, cfg, documents),
         out_path=out_path,
         concurrency=concurrency,
         progress=progress,
+        saved=documents.finish if documents else None,
     )

@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from longwriter.agent.config import WriterContext
-from longwriter.api import awrite_document
+from longwriter.api import BatchCheckpoints
 from longwriter.batch import BatchEvent
-from longwriter.data.build import Instruction, build_dataset, prompt_key, sibling_paths
+from longwriter.data.build import (
+    BuildResult,
+    Instruction,
+    build_dataset,
+    prompt_key,
+    sibling_paths,
+)
 from longwriter.data.filters import FilterConfig
 from longwriter.jsonl import read_jsonl
 from longwriter.llm.local_server import LocalServer
@@ -28,6 +35,20 @@ def test_build_resumes_after_the_endpoint_dies(tmp_path: Path) -> None:
     out = tmp_path / "data.jsonl"
     log_path, rejected_path = sibling_paths(out)
 
+    def build(context: WriterContext, **options: Any) -> BuildResult:
+        async def run() -> BuildResult:
+            async with BatchCheckpoints().open(log_path) as documents:
+                return await build_dataset(
+                    instructions,
+                    out,
+                    context=context,
+                    documents=documents,
+                    filters=LOOSE,
+                    **options,
+                )
+
+        return asyncio.run(run())
+
     with LocalServer() as first:
         context = WriterContext(
             base_url=first.base_url,
@@ -42,30 +63,12 @@ def test_build_resumes_after_the_endpoint_dies(tmp_path: Path) -> None:
             if event.kind == "done" and event.done == 1:
                 first.stop()
 
-        result = asyncio.run(
-            build_dataset(
-                instructions,
-                out,
-                context=context,
-                write=awrite_document,
-                filters=LOOSE,
-                max_failures_in_a_row=1,
-                progress=kill_after_first,
-            )
-        )
+        result = build(context, max_failures_in_a_row=1, progress=kill_after_first)
     assert (result.batch.done, result.batch.failed) == (1, 1)
     assert len(list(read_jsonl(log_path))) == 1  # the finished document was kept
 
     with LocalServer() as second:  # another server, another port: the keys are the prompts
-        result = asyncio.run(
-            build_dataset(
-                instructions,
-                out,
-                context=replace(context, base_url=second.base_url),
-                write=awrite_document,
-                filters=LOOSE,
-            )
-        )
+        result = build(replace(context, base_url=second.base_url))
     assert (result.batch.skipped, result.batch.done, result.batch.failed) == (1, 1, 0)
     rows = [r for _, r in read_jsonl(out)] + [r for _, r in read_jsonl(rejected_path)]
     assert len(rows) == 2

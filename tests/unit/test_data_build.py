@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from longwriter.agent.config import WriterContext
+from longwriter.api import BatchCheckpoints
 from longwriter.batch import BatchEvent
 from longwriter.data.build import (
     build_dataset,
@@ -22,6 +23,7 @@ from longwriter.data.build import (
 from longwriter.data.filters import FilterConfig
 from longwriter.errors import BackendError, ConfigError
 from longwriter.jsonl import read_jsonl
+from tests.fakes import Crashing, ScriptedWriter, write_with
 
 
 @dataclass
@@ -33,7 +35,7 @@ class FakeDoc:
 
 @dataclass
 class FakeAgent:
-    """Stands in for ``awrite_document``: a varied document at the requested length.
+    """Stands in for the document store: a varied document at the requested length.
 
     Prompts containing "short" get a fifth of the target, "loop" a repeated paragraph; after
     ``die_after`` calls every call raises like a dead server.
@@ -42,7 +44,10 @@ class FakeAgent:
     die_after: int | None = None
     calls: list[str] = field(default_factory=list)
 
-    async def __call__(self, prompt: str, *, context: WriterContext) -> FakeDoc:
+    async def finish(self, key: str) -> None:
+        pass
+
+    async def write(self, prompt: str, *, key: str, context: WriterContext) -> FakeDoc:
         self.calls.append(prompt)
         if self.die_after is not None and len(self.calls) > self.die_after:
             raise BackendError("cannot reach the model server")
@@ -74,7 +79,7 @@ def rows_of(path: Path) -> list[dict[str, Any]]:
 
 def run(instr: list[Any], out: Path, agent: FakeAgent, **kwargs: Any) -> Any:
     return asyncio.run(
-        build_dataset(instr, out, context=WriterContext(model="fake"), write=agent, **kwargs)
+        build_dataset(instr, out, context=WriterContext(model="fake"), documents=agent, **kwargs)
     )
 
 
@@ -186,10 +191,40 @@ def test_interrupted_build_still_writes_the_training_file(tmp_path: Path) -> Non
             instr.instructions,
             out,
             context=WriterContext(model="fake"),
-            write=FakeAgent(),
+            documents=FakeAgent(),
             progress=progress,
         )
 
     with pytest.raises(asyncio.CancelledError):
         asyncio.run(main())
     assert len(rows_of(out)) == 2
+
+
+def test_a_crashed_build_continues_each_document_from_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts = [f"Write a 2000-word history of {topic}." for topic in ("bridges", "ports")]
+    instr = load_instructions(
+        write_instructions(tmp_path / "in.jsonl", [row(p, None) for p in prompts])
+    )
+    out = tmp_path / "data.jsonl"
+    context = WriterContext(memory=":memory:", embedding="hash", structured_plan=False)
+
+    def build() -> Any:
+        async def run() -> Any:
+            async with BatchCheckpoints().open(sibling_paths(out)[0]) as documents:
+                return await build_dataset(
+                    instr.instructions, out, context=context, documents=documents
+                )
+
+        return asyncio.run(run()).batch
+
+    write_with(monkeypatch, Crashing(crash_after=9))  # 6 calls a document: dies in the second
+    first = build()
+    assert (first.done, first.failed) == (1, 1)
+    model = ScriptedWriter()
+    write_with(monkeypatch, model)
+    again = build()
+    assert (again.skipped, again.done, again.failed) == (1, 1, 0)
+    assert not any("Paragraph 1 - Main Point" in c for c in model.calls)  # no planning again
+    assert not any(prompts[0] in str(m.content) for r, _ in model.exchanges for m in r)

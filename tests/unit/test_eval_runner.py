@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 
 import longwriter.api
 from longwriter.eval import runner as running
-from longwriter.eval.cli import app
+from longwriter.eval.cli import _predict, app
 from longwriter.eval.rows import load_predictions, load_tasks
 from longwriter.eval.runner import RunConfig, direct_max_tokens, run_predictions
 from longwriter.jsonl import read_jsonl
 from longwriter.llm import Endpoint
 from longwriter.text import estimate_tokens
+from tests.fakes import Crashing, ScriptedWriter, write_with
 
 ENDPOINT = Endpoint("http://server/v1", "tiny")
 
@@ -108,7 +109,7 @@ def test_both_modes_sample_like_the_agent_on_the_embedded_model(
     calls, _ = fake_chat
     contexts: list[Any] = []
 
-    async def fake_write(instruction: str, *, context: Any, thread_id: str) -> Any:
+    async def fake_write(instruction: str, *, context: Any, thread_id: str, **_: Any) -> Any:
         contexts.append(context)
         return longwriter.api.DocumentResult(text="Tea.", report={}, thread_id=thread_id)
 
@@ -117,7 +118,7 @@ def test_both_modes_sample_like_the_agent_on_the_embedded_model(
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     for mode, extra in [("direct", {}), ("agent", {}), ("direct", {"top_k": 5})]:
         cfg = RunConfig(mode=mode, endpoint=embedded, context_window=4096, extra_body=extra)
-        asyncio.run(run_predictions(tasks, cfg, tmp_path / f"{mode}{len(extra)}.jsonl"))
+        _predict(tasks, [(cfg, tmp_path / f"{mode}{len(extra)}.jsonl")], 1)
     budget = calls[0]["max_tokens"]
     base = {"repeat_penalty": 1.15, "max_tokens": budget}
     assert calls[0]["extra_body"] == base
@@ -133,7 +134,7 @@ def test_direct_budget_is_the_window_minus_the_prompt_with_a_floor() -> None:
 def test_agent_rows_carry_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
 
-    async def fake_write(instruction: str, *, context: Any, thread_id: str) -> Any:
+    async def fake_write(instruction: str, *, context: Any, thread_id: str, **_: Any) -> Any:
         seen.append(context)
         report = {"prompt_tokens": 900, "completion_tokens": 450, "words": 3, "sections": []}
         return longwriter.api.DocumentResult(
@@ -144,7 +145,7 @@ def test_agent_rows_carry_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyP
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=4096, give_length=True)
     out = tmp_path / "agent.jsonl"
-    assert asyncio.run(run_predictions(tasks, cfg, out)).done == 1
+    assert _predict(tasks, [(cfg, out)], 1)[0]["done"] == 1
     row = next(r for _, r in read_jsonl(out))
     # The row counts as S_l does (LongBench-Write: "100" is no word); the report keeps its own count.
     assert (row["words"], row["report"]["words"]) == (4, 3)
@@ -252,3 +253,32 @@ def test_failed_rows_score_zero_until_a_rerun_retries_them(
     assert again["S_l"] == 39.44  # (93.33 + 0 + 25) / 3
     scored = json.loads(CliRunner().invoke(app, length).stdout.strip().splitlines()[-1])
     assert (scored["S_l"], scored["missing"]) == (39.44, 0)
+
+
+def test_an_interrupted_agent_run_resumes_each_document_mid_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's documents are checkpointed beside the predictions: the rerun continues the
+    unfinished one from its last accepted section instead of planning it again."""
+    dataset = tmp_path / "long.jsonl"
+    dataset.write_text(
+        "".join(
+            json.dumps({"prompt": f"Write a 2000-word history of {topic}.", "length": 2000}) + "\n"
+            for topic in ("bridges", "ports")
+        ),
+        encoding="utf-8",
+    )
+    tasks = load_tasks(dataset)
+    options = {"embedding": "hash", "structured_plan": False}
+    cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=8192, agent_options=options)
+    out = tmp_path / "agent.jsonl"
+    write_with(monkeypatch, Crashing(crash_after=9))  # 6 calls a document
+    first = _predict(tasks, [(cfg, out)], 1)[0]
+    assert (first["done"], first["failed"]) == (1, 1)
+    assert (tmp_path / ".agent.checkpoints.sqlite").is_file()
+    model = ScriptedWriter()
+    write_with(monkeypatch, model)
+    again = _predict(tasks, [(cfg, out)], 1)[0]
+    assert (again["skipped"], again["done"], again["failed"]) == (1, 1, 0)
+    assert not any("Paragraph 1 - Main Point" in c for c in model.calls)  # no planning again
+    assert not any(tasks[0].prompt in str(m.content) for r, _ in model.exchanges for m in r)

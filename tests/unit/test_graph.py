@@ -19,7 +19,7 @@ from longwriter import (
     write_document,
 )
 from longwriter.api import make_plan, sqlite_checkpointer
-from tests.fakes import ScriptedWriter
+from tests.fakes import Crashing, ScriptedWriter
 
 
 def ctx(**kw: Any) -> WriterContext:
@@ -180,17 +180,6 @@ def test_bad_input_fails_before_any_model_call(payload: dict[str, Any], problem:
     with pytest.raises(ConfigError, match=problem):
         graph.invoke(payload, config, context=ctx())
     assert fake.calls == []
-
-
-class Crashing(ScriptedWriter):
-    """Fails like a dying server after ``crash_after`` calls."""
-
-    crash_after: int = 3
-
-    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any) -> Any:
-        if len(self.calls) >= self.crash_after:
-            raise BackendError("cannot reach the model server: connection refused")
-        return super()._generate(messages, stop, run_manager, **kw)
 
 
 def test_crash_then_resume_from_sqlite_loses_no_accepted_section(tmp_path: Path) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from longwriter import ConfigError, WriterContext, batch_docs
+from longwriter import ConfigError, WriterContext
 from longwriter import api as api_module
+from longwriter.api import BatchCheckpoints
 from longwriter.batch_docs import BatchItem, read_batch, write_batch
 from longwriter.cli import app, parse_endpoints
 from longwriter.jsonl import read_jsonl
@@ -80,7 +80,13 @@ def test_write_batch_writes_each_document_once(tmp_path: Path) -> None:
         BatchItem("b", "Write a 900-word essay on maps.", None),
     ]
     fake = ScriptedWriter()
-    run = partial(write_batch, items, tmp_path, context=_ctx(), concurrency=2, chat_model=fake)
+
+    async def run() -> Any:
+        async with BatchCheckpoints().open(tmp_path / "results.jsonl") as documents:
+            return await write_batch(
+                items, tmp_path, documents=documents, context=_ctx(), concurrency=2, chat_model=fake
+            )
+
     summary = asyncio.run(run())
     assert (summary.done, summary.failed) == (2, 0)
     rows = {row["key"]: row for _, row in read_jsonl(tmp_path / "results.jsonl")}
@@ -98,14 +104,15 @@ def test_cli_batch_reports_failures_and_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     failing = {"Write about FAIL."}
+    original = api_module.awrite_document
 
     async def fake_write(prompt: str, **kwargs: Any) -> Any:
         if prompt in failing:
             raise ConfigError("boom")
         kwargs["chat_model"] = ScriptedWriter()
-        return await api_module.awrite_document(prompt, **kwargs)
+        return await original(prompt, **kwargs)
 
-    monkeypatch.setattr(batch_docs, "awrite_document", fake_write)
+    monkeypatch.setattr(api_module, "awrite_document", fake_write)
     path = _jsonl(
         tmp_path / "in.jsonl",
         {"prompt": "Write about rivers.", "length": 500, "id": "rivers"},
@@ -120,6 +127,7 @@ def test_cli_batch_reports_failures_and_resumes(
     assert (summary["done"], summary["failed"]) == (1, 1)
     assert summary["errors"] == [{"id": "bad", "error": "ConfigError: boom"}]
     assert (out / "rivers.md").is_file() and (out / "rivers.report.json").is_file()
+    assert (out / ".results.checkpoints.sqlite").is_file()
 
     failing.clear()
     second = runner.invoke(app, args)

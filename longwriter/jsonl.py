@@ -1,4 +1,4 @@
-"""JSON Lines files: line-numbered tolerant reading and crash-safe appending.
+"""JSON Lines files: line-numbered tolerant reading, crash-safe appending, atomic replacing.
 
 Rows are UTF-8 JSON objects, one per line. Appends are flushed and fsynced one row at a time, so a
 crash loses at most the row being written; a torn last line is repaired (a newline is inserted)
@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from longwriter.files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +79,23 @@ def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dic
             yield lineno, obj
 
 
+def _line(row: dict[str, Any]) -> bytes:
+    return json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def save_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """Replace ``path`` with ``rows`` atomically (``longwriter.files.replacing``)."""
+    with replacing(path, binary=True) as fh:
+        for row in rows:
+            fh.write(_line(row))
+    return Path(path)
+
+
 def append_jsonl(path: Path, row: dict[str, Any]) -> None:
     """Append ``row`` as one line, then flush and fsync; creates parent directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+    line = _line(row)
     with path.open("a+b") as fh:
         end = fh.seek(0, os.SEEK_END)
         if end:

@@ -14,7 +14,7 @@ from typing import Any
 
 from longwriter import DocumentResult, WriterContext
 from longwriter.agent.models import Models
-from longwriter.batch_docs import save_text
+from longwriter.files import save_json, save_text
 from longwriter.llm import Endpoint
 from longwriter.llm.embeddings import get_embedder
 
@@ -136,6 +136,4 @@ def save_result(out_dir: Path | None, name: str, result: DocumentResult) -> None
     if out_dir is None:
         return
     save_text(out_dir / f"{name}.md", result.text)
-    save_text(
-        out_dir / f"{name}.report.json", json.dumps(result.report, ensure_ascii=False, indent=1)
-    )
+    save_json(out_dir / f"{name}.report.json", result.report, indent=1)

@@ -45,7 +45,8 @@ memory
     section generation on the server times ``--attempts``. That call has a short prompt, whereas the
     agent's calls carry the growing document, so the measured share leans high. The one-off embedder
     load is reported apart (``memory_share_with_load`` includes it), as is the start of the process's
-    Chroma client; ``setup_ms`` is opening and emptying the document's collection, as the planner does.
+    Chroma client; ``setup_ms`` is opening the document's collection and syncing it with an empty
+    document, as the agent's first use of memory does.
 """
 
 from __future__ import annotations
@@ -461,11 +462,11 @@ def time_memory(kind: str, sections: int, attempts: int, seed: int = 0) -> Memor
     """Drive a fresh ``SectionMemory`` through ``sections`` sections as the agent does; time each step."""
     rng, clock = random.Random(seed), MemoryClock()
     ctx = WriterContext()
-    with clock.time("setup"):  # the planner opens the document's memory and empties it
+    with clock.time("setup"):  # the first use opens the memory and syncs it with an empty document
         memory: SectionMemory = open_memory(
             ":memory:", f"bench-{kind}-{sections}-{seed}", get_embedder(kind)
         )
-        memory.drop()
+        memory.sync([])
     for index in range(sections):
         started = time.perf_counter()
         title = " ".join(rng.choices(VOCABULARY, ZIPF, k=3)).title()

@@ -9,7 +9,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager, suppress
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.agent.graph import build_graph
 from longwriter.errors import ConfigError
+from longwriter.memory import delete_memory
 
 if TYPE_CHECKING:
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -163,19 +164,6 @@ async def awrite_document(
     return _result((await graph.aget_state(config)).values, thread_id)
 
 
-def _drop_memory(location: str, doc_id: str) -> None:
-    """Delete document ``doc_id``'s Chroma collection: memory is derived from the checkpoint, so
-    a batch need not keep one collection per document forever."""
-    from chromadb.errors import NotFoundError
-
-    from longwriter.memory.store import _client, collection_name
-    from longwriter.nodes.common import _memory
-
-    with suppress(NotFoundError):
-        _client(location).delete_collection(collection_name(doc_id))
-    _memory.cache_clear()  # a cached handle would point at the deleted collection
-
-
 class DocumentStore:
     """The documents of one batch, checkpointed per section in one SQLite file.
 
@@ -244,14 +232,14 @@ class DocumentStore:
         await self.saver.adelete_thread(thread_id)
         location = self._unfinished.pop(thread_id, None)
         if location is not None and not self.keep_memory:
-            await asyncio.to_thread(_drop_memory, location, thread_id)
+            await asyncio.to_thread(delete_memory, location, thread_id)
 
     async def close(self) -> None:
         """The batch ends: drop the memory of documents left unfinished (unless kept); their
         checkpoints stay for the next run."""
         if not self.keep_memory:
             for thread_id, location in self._unfinished.items():
-                await asyncio.to_thread(_drop_memory, location, thread_id)
+                await asyncio.to_thread(delete_memory, location, thread_id)
         self._unfinished.clear()
 
 

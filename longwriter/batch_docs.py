@@ -9,7 +9,6 @@ a rerun continues each from its last committed section.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from longwriter.api import DocumentStore, Event
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.build import prompt_key
 from longwriter.errors import ConfigError, LongWriterError, shown
+from longwriter.files import save_json, save_text
 from longwriter.jsonl import JsonlError, read_jsonl
 from longwriter.text.target import required_length
 
@@ -86,14 +86,6 @@ def read_batch(path: Path) -> list[BatchItem]:
     return items
 
 
-def save_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (via a temporary file), creating parent folders."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 async def write_batch(
     items: list[BatchItem],
     out_dir: Path,
@@ -125,7 +117,7 @@ async def write_batch(
         )
         text_path, report_path = out_dir / f"{item.id}.md", out_dir / f"{item.id}.report.json"
         save_text(text_path, result.text)
-        save_text(report_path, json.dumps(result.report, ensure_ascii=False, indent=2))
+        save_json(report_path, result.report)
         problem = result.shortfall
         if problem:  # a failure: counted, and written again by the next run
             await documents.discard(item.id)

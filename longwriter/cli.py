@@ -36,6 +36,7 @@ from longwriter.cli_support import (
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
+from longwriter.files import save_json, save_text
 from longwriter.jsonl import json_value
 from longwriter.nodes.plan_parse import sections_from_any
 from longwriter.text.target import MAX_TARGET_WORDS
@@ -365,7 +366,7 @@ def write(
 
     from longwriter.agent.graph import build_graph
     from longwriter.api import MODES, shortfall, sqlite_checkpointer
-    from longwriter.batch_docs import SUMMARY_FIELDS, read_batch, save_text
+    from longwriter.batch_docs import SUMMARY_FIELDS, read_batch
 
     try:
         _check_mode(
@@ -479,7 +480,7 @@ def write(
             raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
         values = graph.get_state(config).values
     save_text(output, values["document"])
-    save_text(report, json.dumps(values["report"], ensure_ascii=False, indent=2))
+    save_json(report, values["report"])
     rep = values["report"]
     summary = {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
     problem = shortfall(rep)
@@ -579,7 +580,7 @@ def _load_plan(path: Path) -> Any:
 def _review(plan: dict[str, Any]) -> Any:
     """Show the plan; the user accepts it or edits it as a JSON file (checked like a --plan file)."""
     edit = Path(f"plan-review-{uuid.uuid4().hex[:6]}.json")
-    edit.write_text(json.dumps(plan, ensure_ascii=False, indent=2), encoding="utf-8")
+    save_json(edit, plan)
     err.print(json.dumps(plan, ensure_ascii=False, indent=2))
     if not sys.stdin.isatty():
         err.print("(no terminal: accepting the plan as is)")
@@ -611,7 +612,6 @@ def plan_cmd(
 ) -> None:
     """Plan only: write the section plan to JSON, to edit and pass to `write --plan`."""
     from longwriter.api import make_plan
-    from longwriter.batch_docs import save_text
 
     try:
         ctx = make_context(base_url, model, api_key, words, gguf, language, endpoint, connect_wait)
@@ -620,7 +620,7 @@ def plan_cmd(
         result = make_plan(text, context=ctx)
     except LongWriterError as exc:
         raise _fail(str(exc), 2) from None
-    save_text(output, json.dumps(result, ensure_ascii=False, indent=2))
+    save_json(output, result)
     err.print(
         f"plan: {len(result['sections'])} sections, {result['target_words']} words → {output}"
     )

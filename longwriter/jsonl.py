@@ -1,8 +1,9 @@
-"""JSON Lines files: line-numbered tolerant reading and crash-safe appending.
+"""JSON Lines files: line-numbered tolerant reading, crash-safe appending, atomic replacing.
 
 Rows are UTF-8 JSON objects, one per line. Appends are flushed and fsynced one row at a time, so a
-crash loses at most the row being written; a torn last line is repaired (a newline is inserted)
-before the next append, and readers with ``skip_bad=True`` step over it.
+crash loses at most the row being written: a torn last line (no newline, not JSON). Readers skip
+it with a warning; the next append first ends it with a newline, and from then on it is a bad line
+in the middle, an error unless ``skip_bad``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from longwriter.files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,8 @@ def _parse_line(raw: bytes) -> dict[str, Any]:
 def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, object)`` for each non-blank line (numbers are 1-based).
 
-    A malformed line raises :class:`JsonlError`, or with ``skip_bad`` is logged and skipped.
+    A malformed line raises :class:`JsonlError`, or with ``skip_bad`` is logged and skipped. A
+    malformed last line without a newline is a row whose writer died: logged and skipped always.
     """
     path = Path(path)
     with path.open("rb") as fh:
@@ -70,6 +74,9 @@ def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dic
                 obj = _parse_line(raw)
             except ValueError as exc:
                 err = JsonlError(path, lineno, str(exc))
+                if not raw.endswith(b"\n"):  # only the last line can lack one
+                    log.warning("skipping a torn last line (its writer stopped mid-row): %s", err)
+                    continue
                 if not skip_bad:
                     raise err from None
                 log.warning("skipping %s", err)
@@ -77,11 +84,23 @@ def read_jsonl(path: Path, *, skip_bad: bool = False) -> Iterator[tuple[int, dic
             yield lineno, obj
 
 
+def _line(row: dict[str, Any]) -> bytes:
+    return json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def save_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """Replace ``path`` with ``rows`` atomically (``longwriter.files.replacing``)."""
+    with replacing(path, binary=True) as fh:
+        for row in rows:
+            fh.write(_line(row))
+    return Path(path)
+
+
 def append_jsonl(path: Path, row: dict[str, Any]) -> None:
     """Append ``row`` as one line, then flush and fsync; creates parent directories."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(row, ensure_ascii=False).encode("utf-8") + b"\n"
+    line = _line(row)
     with path.open("a+b") as fh:
         end = fh.seek(0, os.SEEK_END)
         if end:

@@ -10,9 +10,7 @@ thresholds, so changing a threshold and rerunning re-filters without generating 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -23,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.filters import FilterConfig, check_document
 from longwriter.errors import BackendError, ConfigError
-from longwriter.jsonl import read_jsonl
+from longwriter.jsonl import read_jsonl, save_jsonl
 from longwriter.text.target import required_length
 
 if TYPE_CHECKING:
@@ -166,17 +164,6 @@ class SplitCounts:
     reasons: Counter[str] = field(default_factory=Counter)
 
 
-def write_rows_atomically(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace ``path`` with ``rows`` as JSONL in one step (a temporary file, fsynced, renamed)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
-
-
 def training_row(entry: dict[str, Any], filters: FilterConfig) -> tuple[dict[str, Any], list[str]]:
     """The chat-format training row of a build-log entry, and the filters it fails (none: keep)."""
     report = entry.get("report") or {}
@@ -227,8 +214,8 @@ def split_build_log(
         else:
             kept.append(row)
     counts.kept, counts.rejected = len(kept), len(rejected)
-    write_rows_atomically(Path(out_path), kept)
-    write_rows_atomically(Path(rejected_path), rejected)
+    save_jsonl(Path(out_path), kept)
+    save_jsonl(Path(rejected_path), rejected)
     return counts
 
 

@@ -35,6 +35,7 @@ from longwriter.cli_support import (
 )
 from longwriter.data.filters import FilterConfig
 from longwriter.errors import ConfigError
+from longwriter.jsonl import save_jsonl
 from longwriter.userfiles import check_output_file
 
 if TYPE_CHECKING:
@@ -243,8 +244,6 @@ def instructions(
         read_topics(topics), min_words=min_words, max_words=max_words, language=language, seed=seed
     )
     check_output_file(out, "--out")
-    with out.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    save_jsonl(out, rows)
     lengths = sorted(r["length"] for r in rows)
     _emit({"out": str(out), "rows": len(rows), "min": lengths[0], "max": lengths[-1]})

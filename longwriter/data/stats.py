@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from longwriter.errors import ConfigError
+from longwriter.files import save_figure
 from longwriter.jsonl import read_jsonl
 
 BUCKETS: tuple[tuple[int, int | None], ...] = (
@@ -139,8 +140,6 @@ def plot_lengths(stats: LengthStats, out: Path, title: str = "") -> Path:
         ax2.set_ylabel("output (words)")
         ax2.legend(loc="upper left")
     fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, dpi=120)
+    out = save_figure(fig, out, dpi=120)
     plt.close(fig)
     return out

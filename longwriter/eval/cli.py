@@ -44,7 +44,8 @@ from longwriter.eval.report import artifact, build_report, load_run
 from longwriter.eval.rows import Prediction, Task, keyed_rows, load_predictions, load_tasks
 from longwriter.eval.ruler import RULER_LANGUAGES, RULER_LENGTHS, ruler_tasks, summarize_ruler
 from longwriter.eval.runner import RunConfig, run_predictions
-from longwriter.jsonl import append_jsonl
+from longwriter.files import save_json
+from longwriter.jsonl import append_jsonl, save_jsonl
 from longwriter.llm import Endpoint, check_endpoint, resolve_endpoint
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
 
@@ -540,9 +541,7 @@ def ruler(
     tasks = ruler_tasks(_csv_ints(lengths), languages, topics)
     options = _agent_options(agent_option)
     dataset = out_dir / "ruler.jsonl"
-    dataset.unlink(missing_ok=True)
-    for task in tasks:
-        append_jsonl(dataset, task.fields)
+    save_jsonl(dataset, (task.fields for task in tasks))
     if dataset_only:
         _emit({"command": "ruler", "dataset": str(dataset), "rows": len(tasks)})
         return
@@ -641,10 +640,7 @@ def nll(
 
     batch, rows = _per_prediction(preds, work, out, "scoring")
     curve = nll_mod.cumulative_series([r["nll"] for r in rows])
-    series.parent.mkdir(parents=True, exist_ok=True)
-    series.write_text(
-        json.dumps({"scorer": scorer.name, **curve}, ensure_ascii=False), encoding="utf-8"
-    )
+    save_json(series, {"scorer": scorer.name, **curve}, indent=None)
     plot_nll({pred.stem: curve}, plot)
     files = {"out": str(out), "series": str(series), "plot": str(plot)}
     summary = {"batch": _batch_fields(batch), **nll_mod.summarize_nll(rows)}

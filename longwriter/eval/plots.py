@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from longwriter.errors import ConfigError
+from longwriter.files import save_figure
 
 
 def _pyplot() -> Any:
@@ -82,9 +83,7 @@ def plot_nll(series: Mapping[str, Mapping[str, Sequence[float]]], path: Path) ->
 
 
 def _save(fig: Any, plt: Any, path: Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    path = save_figure(fig, path, dpi=110)
     plt.close(fig)
     return path

@@ -19,6 +19,7 @@ from longwriter.eval.nll import cumulative_series, summarize_nll
 from longwriter.eval.plots import plot_length, plot_nll
 from longwriter.eval.reader import summarize_reader
 from longwriter.eval.rows import Task, keyed_rows, load_predictions
+from longwriter.files import save_text
 
 NLL_POSITIONS = (100, 500, 1000, 2000, 4000, 8000, 16000, 32000)
 
@@ -226,9 +227,7 @@ def build_report(
         lines += [f"![cumulative NLL]({nll_png.name})", ""]
     lines += ["## Per row", ""]
     lines += _per_row_table(runs)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines), encoding="utf-8")
-    return out
+    return save_text(out, "\n".join(lines))
 
 
 def _bucket_cell(bucket: dict[str, Any] | None) -> str:

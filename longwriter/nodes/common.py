@@ -16,13 +16,6 @@ from longwriter.memory import SectionMemory, open_memory
 from longwriter.text.reader import SubjectScorer
 
 
-@lru_cache(maxsize=32)
-def _memory(
-    location: str, doc_id: str, kind: str, url: str | None, model: str | None
-) -> SectionMemory:
-    return open_memory(location, doc_id, get_embedder(kind, url, model))
-
-
 @lru_cache(maxsize=16)
 def _scorer(
     kind: str, url: str | None, model: str | None, subject: str, language: str
@@ -46,15 +39,16 @@ class Services:
         self._writer = runtime.stream_writer
 
     def memory(self, state: WriterState) -> SectionMemory:
-        """The Chroma memory of this document."""
+        """The Chroma memory of this document, holding exactly the state's accepted sections.
+
+        Memory is derived from the checkpoint, and this is the one place that makes it agree: a
+        resume with another location, embedder or machine rebuilds it, and a section that ``commit``
+        stored before a crash lost its checkpoint is deleted before any node reads memory again."""
         ctx = self.ctx
-        return _memory(
-            ctx.memory_location(),
-            state["doc_id"],
-            ctx.embedding,
-            ctx.embedding_base_url,
-            ctx.embedding_model,
-        )
+        embedder = get_embedder(ctx.embedding, ctx.embedding_base_url, ctx.embedding_model)
+        memory = open_memory(ctx.memory_location(), state["doc_id"], embedder)
+        memory.sync((s["index"], s["title"], s["text"]) for s in state.get("sections", []))
+        return memory
 
     def scorer(self, state: WriterState) -> SubjectScorer:
         """How much texts are about this document's subject (the run's embedder, calibrated)."""

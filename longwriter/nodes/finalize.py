@@ -49,6 +49,10 @@ def commit(
     ok = ok and chosen is attempts[-1]
     words = count_words(text)
     if words:
+        # Commit order: memory first, then LangGraph saves the checkpoint that holds this section
+        # (after the node returns). A crash in between leaves memory one section ahead of the
+        # checkpoint; ``Services.memory`` deletes that section before any node reads memory again,
+        # and the resumed run commits the section anew.
         svc.memory(state).add_section(index, section["title"], text)
     result: SectionResult = {
         "index": index,

@@ -397,7 +397,6 @@ def plan(
         form=form,
     )
     sections = refine_parts(svc, title, sections, brief, stats)
-    svc.memory({"doc_id": doc_id}).drop()  # a fresh document starts with an empty memory
     notes = _report_notes(svc, mended.notes)
     svc.emit(
         "plan",

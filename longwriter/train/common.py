@@ -6,7 +6,6 @@ torch, transformers and peft are imported inside the functions: importing this m
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import resource
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from longwriter.agent.config import home_dir
 from longwriter.errors import ConfigError
+from longwriter.files import save_json
 from longwriter.train.examples import Example, Message, fit_to_length
 
 if TYPE_CHECKING:
@@ -217,9 +217,7 @@ class TrainReport:
 
     def save(self) -> Path:
         """Write the report beside the saved weights."""
-        path = Path(self.out_dir) / SUMMARY_FILE
-        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
-        return path
+        return save_json(Path(self.out_dir) / SUMMARY_FILE, asdict(self))
 
 
 def metrics_callback(report: TrainReport) -> TrainerCallback:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from longwriter.batch import BatchEvent, BatchSummary
-from longwriter.data.build import Instruction, run_and_split, write_rows_atomically
+from longwriter.data.build import Instruction, run_and_split
 from longwriter.data.filters import strip_step_labels
-from longwriter.jsonl import read_jsonl
+from longwriter.jsonl import read_jsonl, save_jsonl
 
 SampleFn = Callable[[Instruction, int], Awaitable[str]]
 """Produce sample number ``i`` for an instruction (one plain call, or the agent)."""
@@ -129,7 +129,7 @@ def split_samples(samples_path: Path, out_path: Path, margin: float) -> PairCoun
                 continue
             rows.append(pair_row(entry["prompt"], entry["target"], *pair))
     counts.pairs = len(rows)
-    write_rows_atomically(Path(out_path), rows)
+    save_jsonl(Path(out_path), rows)
     return counts
 
 

@@ -7,13 +7,13 @@ loads the SFT adapter back and generates. ``longwriter train smoke``, the integr
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from longwriter.jsonl import save_jsonl
 from longwriter.train.common import EMBEDDED, TrainReport, load_model_and_tokenizer
 
 TOPICS = ("tea", "rivers", "bridges", "clocks", "maps", "bells")
@@ -29,20 +29,15 @@ def _answer(topic: str, sentences: int) -> str:
 
 def write_toy_data(folder: Path, examples: int = 2, sentences: int = 4) -> tuple[Path, Path]:
     """A tiny SFT file (chat rows) and a DPO pairs file (long answer chosen over a one-liner)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    sft_path, pairs_path = folder / "toy_sft.jsonl", folder / "toy_pairs.jsonl"
-    with sft_path.open("w", encoding="utf-8") as sft, pairs_path.open("w", encoding="utf-8") as dpo:
-        for topic in TOPICS[:examples]:
-            prompt = f"Write a note about {topic}."
-            answer = _answer(topic, sentences)
-            messages = [
-                {"role": "user", "content": prompt},
-                {"role": "assistant", "content": answer},
-            ]
-            sft.write(json.dumps({"messages": messages}) + "\n")
-            pair = {"prompt": prompt, "chosen": answer, "rejected": f"{topic.title()} exist."}
-            dpo.write(json.dumps(pair) + "\n")
-    return sft_path, pairs_path
+    sft: list[dict[str, Any]] = []
+    pairs: list[dict[str, Any]] = []
+    for topic in TOPICS[:examples]:
+        prompt = f"Write a note about {topic}."
+        answer = _answer(topic, sentences)
+        messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+        sft.append({"messages": messages})
+        pairs.append({"prompt": prompt, "chosen": answer, "rejected": f"{topic.title()} exist."})
+    return save_jsonl(folder / "toy_sft.jsonl", sft), save_jsonl(folder / "toy_pairs.jsonl", pairs)
 
 
 @dataclass

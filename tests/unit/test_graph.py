@@ -19,11 +19,15 @@ from longwriter import (
     write_document,
 )
 from longwriter.api import make_plan, sqlite_checkpointer
+from longwriter.llm.embeddings import get_embedder
+from longwriter.memory import SectionMemory, open_memory
 from tests.fakes import Crashing, ScriptedWriter
 
 
 def ctx(**kw: Any) -> WriterContext:
-    return WriterContext(memory=":memory:", embedding="hash", structured_plan=False, **kw)
+    return WriterContext(
+        **{"memory": ":memory:", "embedding": "hash", "structured_plan": False, **kw}
+    )
 
 
 def tid() -> str:
@@ -283,3 +287,40 @@ def test_each_request_extends_the_previous_request_and_its_reply() -> None:
     for (before, reply), (after, _) in itertools.pairwise(writes):
         assert [m.content for m in after[: len(before)]] == [m.content for m in before]
         assert after[len(before)].content == reply
+
+
+def test_resume_with_memory_elsewhere_rebuilds_it_from_the_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two sections written with memory in one folder; the resume writes the rest with memory in
+    another: every later section is checked against all the sections accepted before it."""
+    thread, db = tid(), tmp_path / "ck.sqlite"
+    config: Any = {"configurable": {"thread_id": thread}, "recursion_limit": 1000}
+    plan = [{"title": f"Part {i}", "main_point": f"point {i}", "words": 300} for i in range(4)]
+    first, second = ctx(memory=str(tmp_path / "a")), ctx(memory=str(tmp_path / "b"))
+    fake = ScriptedWriter()  # one writer for both runs: a new one would repeat its first prose
+    with sqlite_checkpointer(db) as saver:
+        graph = build_graph(saver, chat_model=fake)
+        graph.invoke(
+            {"instruction": "Write about ports.", "plan": plan, "target_words": 1200},
+            config,
+            context=first,
+            interrupt_after=["commit"],
+        )
+        graph.invoke(None, config, context=first, interrupt_after=["commit"])
+        assert len(graph.get_state(config).values["sections"]) == 2
+    seen: list[tuple[int, set[int]]] = []
+    checked = SectionMemory.near_duplicates
+
+    def spy(self: SectionMemory, text: str, threshold: float, *, before: int) -> Any:
+        seen.append((before, self.sections()))
+        return checked(self, text, threshold, before=before)
+
+    monkeypatch.setattr(SectionMemory, "near_duplicates", spy)
+    with sqlite_checkpointer(db) as saver:
+        out = build_graph(saver, chat_model=fake).invoke(None, config, context=second)
+    assert [s["verdict"] for s in out["report"]["sections"]] == ["accepted"] * 4
+    assert {before for before, _ in seen} == {2, 3}
+    assert all(held == set(range(before)) for before, held in seen)
+    memory = open_memory(str(tmp_path / "b"), thread, get_embedder("hash"))
+    assert memory.sections() == {0, 1, 2, 3}

@@ -67,3 +67,24 @@ def test_append_after_a_torn_line_keeps_the_new_row_intact(tmp_path: Path) -> No
     assert [row for _, row in read_jsonl(path, skip_bad=True)] == [{"n": 1}, {"n": 3}]
     with pytest.raises(JsonlError, match=":2: invalid JSON"):
         list(read_jsonl(path))
+
+
+def test_a_torn_last_line_is_skipped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "out.jsonl"
+    append_jsonl(path, {"n": 1})
+    append_jsonl(path, {"n": 2})
+    with path.open("ab") as fh:  # a writer killed mid-row
+        fh.write(b'{"n": 3, "respo')
+    with caplog.at_level(logging.WARNING):
+        rows = list(read_jsonl(path))
+    assert rows == [(1, {"n": 1}), (2, {"n": 2})]
+    assert "torn last line" in caplog.text and f"{path}:3" in caplog.text
+
+
+def test_a_torn_line_in_the_middle_is_still_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    path.write_bytes(b'{"n": 1}\n{"n": 2, "respo{"n": 3}\n{"n": 4}\n')
+    with pytest.raises(JsonlError, match=r"out\.jsonl:2: invalid JSON"):
+        list(read_jsonl(path))

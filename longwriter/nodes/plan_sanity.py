@@ -97,6 +97,9 @@ _EN_SELF = re.compile(
     r"\b(?:this|the|each|every|our)\s+(?:chapter|section|paragraph|part|essay|article|document"
     r"|report|text|piece)s?\s+(?:will|should|shall|must|is going to|can|has to)\b"
     r"|\bper (?:line|paragraph)\b|\bwritten in \d+\b"
+    # the request's format echoed as a point: "Each line is one short sentence that ..."
+    r"|\b(?:each|every) (?:line|bullet)\s+(?:is|should|must|will)\b"
+    r"|\b(?:each|every) part (?:is )?dedicated to\b"
     r"|\bthe (?:first|second|third|fourth|fifth|next|last|final) (?:part|section|chapter)\b",
     re.IGNORECASE,
 )

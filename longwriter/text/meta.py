@@ -319,9 +319,12 @@ class _Topic:
 def _topic(topic: str, language: str) -> _Topic:
     """The subject words of a topic (one topic serves every sentence of a section)."""
     request, _, plan = topic.partition("\n")
-    text = f"{subject_of(request) if request.strip() else ''}\n{plan}".lower()
-    writing = _VOCABULARIES[language].writing
-    return _Topic(frozenset(tokenize(text)), text, bool(writing.search(text)))
+    subject = subject_of(request) if request.strip() else ""
+    text = f"{subject}\n{plan}".lower()
+    # Only the request says whether writing is the subject: a model's plan line ("Each line is one
+    # short sentence ...") must not switch the writer's-talk rule off for its section.
+    writing = _VOCABULARIES[language].writing.search(subject or plan)
+    return _Topic(frozenset(tokenize(text)), text, bool(writing))
 
 
 def _in_subject(word: str, topic: _Topic) -> bool:

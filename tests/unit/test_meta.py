@@ -262,3 +262,12 @@ def test_later_parts_of_a_split_section_ask_for_new_aspects() -> None:
     assert "part 2 of 2" in second and "earlier parts did not" in second
     assert "(2/2)" not in second and "Spread" in second
     assert "part 1" not in first and "earlier parts" not in first
+
+
+def test_only_the_request_makes_writing_the_subject() -> None:
+    """A plan line about sentences (model debris) must not switch the writer's-talk rule off."""
+    topic = (
+        "Write a 6,000-word feature on the history and science of glassmaking.\nKey ideas\n"
+        "How every short sentence of the glassblower's log was kept."
+    )
+    assert is_meta("I love how this relates back to the sentences I wrote before.", "en", topic)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from longwriter.agent.state import PlannedSection
 from longwriter.nodes.plan_sanity import (
     PlanBrief,
+    acceptable_point,
     check_plan,
     fix_request,
     mend_plan,
@@ -427,3 +428,14 @@ def test_a_title_about_something_else_is_replaced_by_one_from_the_subject() -> N
     assert mended.title != title and "homework" in mended.title.lower()
     # a title sharing a word with the subject stays, however loosely
     assert mend_plan("Homework Reconsidered", plan, homework).title == "Homework Reconsidered"
+
+
+def test_the_aspect_requests_format_echoed_is_no_main_point() -> None:
+    """SmolLM2's answer to the parts request became a part's point in the 6,000-word feature."""
+    glass = brief("Write a 6,000-word feature on the history and science of glassmaking.", 6000)
+    echo = (
+        "Each line is one short sentence that provides a different aspect of the history and "
+        "science of glassmaking, with each part dedicated to a specific topic or theme."
+    )
+    assert not acceptable_point(echo, glass)
+    assert acceptable_point("One item has been lost from the Roman glass collection.", glass)

@@ -45,7 +45,7 @@ def kill_trials(*args: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    "args", [("--trials", "2", "--seed", "11"), ("--trials", "1", "--batch", "--seed", "12")]
+    "args", [("--trials", "1", "--seed", "11"), ("--trials", "1", "--batch", "--seed", "12")]
 )
 def test_every_killed_run_resumes_whole(args: tuple[str, ...]) -> None:
     *rows, summary = kill_trials(*args)

@@ -33,7 +33,7 @@ def kill_trials(*args: str) -> list[dict[str, Any]]:
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_kill.py"), "--words", "300", *args],
+        [sys.executable, str(ROOT / "benchmarks" / "bench_kill.py"), "--words", "200", *args],
         env=env,
         capture_output=True,
         text=True,

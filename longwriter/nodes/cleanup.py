@@ -104,10 +104,8 @@ def drop_template_echoes(text: str, prompt: str, topic: str) -> str:
     """Drop sentences that copy a run of :data:`TEMPLATE_RUN` words of the request in which no word
     belongs to the ``topic``: the request's wording, not the subject ("Key Takeaways from the article
     on solar microgrids, with details it does not have yet.": the end of a continue request)."""
-    subject = set(ngram_set(topic, 1))
-    wording = {
-        gram for gram in ngram_set(prompt, TEMPLATE_RUN) if not subject & {(w,) for w in gram}
-    }
+    subject = {word for (word,) in ngram_set(topic, 1)}
+    wording = {gram for gram in ngram_set(prompt, TEMPLATE_RUN) if subject.isdisjoint(gram)}
     if not wording:
         return text
     return keep_sentences(text, lambda sentence: not ngram_set(sentence, TEMPLATE_RUN) & wording)

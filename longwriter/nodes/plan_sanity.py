@@ -234,7 +234,7 @@ def _plan_off_subject(title: str, sections: Sequence[PlannedSection], brief: Pla
         title = ""
     if brief.off_subject is not None:
         return all(
-            brief.off_subject([t for t in [title] if t] + [s["main_point"] for s in sections])
+            brief.off_subject([*([title] if title else []), *(s["main_point"] for s in sections)])
         )
     subject = _content(brief.subject, _chinese(brief))
     words = _content(" ".join([title, *(_section_text(s) for s in sections)]), _chinese(brief))

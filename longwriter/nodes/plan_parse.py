@@ -182,9 +182,8 @@ def repair_plan(
     # Split sections too long to write in one step.
     out_items: list[dict[str, Any]] = []
     out_weights: list[float] = []
-    # Never into parts so small that the merge above would join them again.
     for item, weight in zip(items, weights, strict=True):
-        parts = max(1, min(math.ceil(weight / max_words), math.floor(weight / (floor * 0.75))))
+        parts = max(1, math.ceil(weight / max_words))
         for k in range(parts):
             label = item["title"] if parts == 1 else f"{item['title']} ({k + 1}/{parts})"
             out_items.append({"title": label, "main_point": item["main_point"]})

@@ -105,17 +105,13 @@ def fit_plan(
     When the model planned fewer than ``wanted`` sections, long ones are split so that about ``wanted``
     sections of similar size result (weak models write short sections and long ones poorly).
     """
-    # The repair merges and splits sections, which changes the heading words once: the second pass
-    # repairs the model's sections again with the body left by the first result's headings. (Repairing
-    # the first result instead merged its small "(1/2)" and "(2/2)" parts into one lone "(1/2)".)
-    fitted = sections
-    for _ in range(2):
-        body = max(len(fitted), target - heading_words(title, fitted, form))
+    for _ in range(2):  # splitting adds "(1/2)" to headings, which changes the heading words once
+        body = max(len(sections), target - heading_words(title, sections, form))
         limit = max_words
         if wanted and len(sections) < wanted:
             limit = min(max_words, max(min_words, math.ceil(1.1 * body / wanted)))
-        fitted = repair_plan(sections, body, min_words=min_words, max_words=limit)
-    return fitted, body
+        sections = repair_plan(sections, body, min_words=min_words, max_words=limit)
+    return sections, body
 
 
 def refine_parts(

@@ -131,24 +131,6 @@ def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
     assert sum(s["words"] for s in sections) == body
 
 
-def test_fit_plan_never_leaves_a_lone_part() -> None:
-    """Found by benchmarks/bench_kill.py: two 200-word sections, 3 wanted of at least 150 words.
-    The second pass used to repair the first pass's parts, merging "(1/2)" with "(2/2)" into a lone
-    "(1/2)" (and the point said twice), which then crashed the planner on every resume."""
-    sections, body = fit_plan("V", _plan(200, 200), 400, min_words=150, max_words=1000, wanted=3)
-    assert [(s["title"], s["main_point"]) for s in sections] == [
-        ("S0", "point 0"),
-        ("S1", "point 1"),
-    ]
-    assert sum(s["words"] for s in sections) == body
-
-
-def test_split_parts_are_never_small_enough_to_merge() -> None:
-    out = repair_plan(_plan(200, 200), 400, min_words=150, max_words=150)
-    assert [s["title"] for s in out] == ["S0", "S1"]
-    assert repair_plan(out, 400, min_words=150, max_words=150) == out
-
-
 @pytest.mark.parametrize(
     ("planned", "written", "body", "expected"),
     [

@@ -68,7 +68,8 @@ async def run_resumable(
     """Run ``work`` on each item whose key is not yet in ``out_path``, ``concurrency`` at a time.
 
     Each finished row is appended to ``out_path`` with its ``"key"``, then ``saved(key)`` may drop
-    what the item needed while unfinished (its checkpoints). An exception from ``work`` is logged
+    what the item needed while unfinished (its checkpoints); rows found already written get their
+    ``saved(key)`` again at the start (a kill may have come between the two). An exception from ``work`` is logged
     and counted in the summary, and the item is left for a rerun. Cancellation (Ctrl-C under
     ``asyncio.run``) cancels the items in flight; rows already written stay intact.
     """
@@ -82,6 +83,9 @@ async def run_resumable(
     finished = finished_keys(out_path)
     pending = [(k, item) for k, item in zip(keys, items, strict=True) if k not in finished]
     summary = BatchSummary(total=len(items), skipped=len(items) - len(pending))
+    if saved is not None:  # a kill between a row's append and its saved() left its checkpoints
+        for k in sorted(finished & set(keys)):
+            await saved(k)
 
     def emit(kind: Literal["started", "done", "failed"], k: str, error: str | None = None) -> None:
         if progress is not None:

@@ -377,6 +377,17 @@ def run(
     it stopped). Until it has a prediction it scores S_l 0 and counts as 'missing' in the summary
     (and in `eval length --dataset`).
     """
+    if mode is Mode.direct:
+        agent_only = {
+            "--checkpoints": checkpoints,
+            "--fresh": fresh,
+            "--keep-memory": keep_memory,
+            "--give-length": give_length,
+            "--agent-option": agent_option,
+        }
+        given = [name for name, value in agent_only.items() if value]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only apply to --mode agent")
     tasks = _tasks(dataset, skip_bad, limit)
     options = _agent_options(agent_option)
     keep = batch_checkpoints(checkpoints, fresh, keep_memory)

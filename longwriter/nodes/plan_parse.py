@@ -208,6 +208,44 @@ def part_of(title: str) -> tuple[str, int, int] | None:
     return title[: match.start()], int(match.group(1)), int(match.group(2))
 
 
+def part_runs(sections: list[PlannedSection]) -> list[tuple[int, int, str]]:
+    """``(start, length, base title)`` of each run of consecutive parts "(1/n)", "(2/n)", ... of one section.
+
+    A run is what is really there, whatever n says: a lone "(1/2)" (a merge, or a user's plan
+    that titles a section so) is a run of one."""
+    runs: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(sections):
+        head = part_of(sections[i]["title"])
+        j = i + 1
+        if head is not None and head[1] == 1:
+            while j < len(sections):
+                nxt = part_of(sections[j]["title"])
+                if nxt is None or nxt[0] != head[0] or nxt[1] != j - i + 1:
+                    break
+                j += 1
+            runs.append((i, j - i, head[0]))
+        i = j
+    return runs
+
+
+def join_parts(sections: list[PlannedSection]) -> list[PlannedSection]:
+    """The sections before :func:`repair_plan` split them: each run of parts becomes its section again
+    (budgets added, the first part's point), so that a second repair re-splits instead of merging
+    parts into a lone "(1/2)"."""
+    out = [dict(s) for s in sections]
+    for start, length, base in reversed(part_runs(sections)):
+        run = sections[start : start + length]
+        out[start : start + length] = [
+            {
+                "title": base,
+                "main_point": run[0]["main_point"],
+                "words": sum(s["words"] for s in run),
+            }
+        ]
+    return out  # type: ignore[return-value]
+
+
 LIST_BULLET = re.compile(
     r"^\s*(?:[-*•]|\(?\d+[.)、]|[a-z][.)]|[一二三四五六七八九十]+[、.．])\s*", re.IGNORECASE
 )

@@ -19,9 +19,11 @@ from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterStat
 from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.nodes.common import Services
 from longwriter.nodes.plan_parse import (
+    join_parts,
     parse_aspects,
     parse_plan_text,
     part_of,
+    part_runs,
     repair_plan,
     sections_from_any,
 )
@@ -107,10 +109,11 @@ def fit_plan(
     """
     for _ in range(2):  # splitting adds "(1/2)" to headings, which changes the heading words once
         body = max(len(sections), target - heading_words(title, sections, form))
+        planned = join_parts(sections)  # re-split the second time, never merge parts into a lone one
         limit = max_words
-        if wanted and len(sections) < wanted:
+        if wanted and len(planned) < wanted:
             limit = min(max_words, max(min_words, math.ceil(1.1 * body / wanted)))
-        sections = repair_plan(sections, body, min_words=min_words, max_words=limit)
+        sections = repair_plan(planned, body, min_words=min_words, max_words=limit)
     return sections, body
 
 
@@ -126,11 +129,8 @@ def refine_parts(
     that is not about the subject, a part keeps the chapter's point."""
     language = brief.language
     out = [dict(s) for s in sections]
-    for i, section in enumerate(sections):
-        part = part_of(section["title"])
-        if part is None or part[1] != 1:
-            continue
-        chapter, _, n = part
+    for i, n, chapter in part_runs(sections):
+        section = sections[i]
         prompt = render(
             "plan_parts",
             language,

@@ -125,3 +125,20 @@ def test_cancel_keeps_finished_rows_and_a_rerun_completes(tmp_path: Path) -> Non
     summary = asyncio.run(run_resumable(range(4), key=str, work=quick, out_path=out))
     assert (summary.skipped, summary.done) == (1, 3)
     assert sorted(r["n"] for r in _rows(out)) == [0, 1, 2, 3]
+
+
+def test_saved_is_called_again_for_rows_already_written(tmp_path: Path) -> None:
+    """A kill between a row's append and its ``saved`` left its checkpoints: the rerun drops them."""
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"key": "1", "n": 1}\n{"key": "9", "n": 9}\n')
+    dropped: list[str] = []
+
+    async def work(n: int) -> dict[str, Any]:
+        return {"n": n}
+
+    async def saved(k: str) -> None:
+        dropped.append(k)
+
+    summary = asyncio.run(run_resumable([1, 2], key=str, work=work, out_path=out, saved=saved))
+    assert (summary.skipped, summary.done) == (1, 1)
+    assert dropped == ["1", "2"]  # "9" is not an item of this batch

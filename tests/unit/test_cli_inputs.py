@@ -214,6 +214,15 @@ def test_bad_urls_fail_at_once_in_dataset_build(tmp_path: Path) -> None:
     _one_error_line(runner.invoke(app, [*args, "--base-url", "not-a-url"]), BAD_URL)
 
 
+@pytest.mark.usefixtures("no_model")
+def test_agent_only_options_in_direct_mode(tmp_path: Path) -> None:
+    rows = _file(tmp_path / "in.jsonl", json.dumps({"prompt": "Write about tea.", "length": 100}))
+    out = str(tmp_path / "p.jsonl")
+    args = ["eval", "run", "--dataset", str(rows), "--out", out, "--mode", "direct"]
+    result = runner.invoke(app, [*args, "--fresh", "--checkpoints", str(tmp_path / "c.sqlite")])
+    _one_error_line(result, "--checkpoints, --fresh only apply to --mode agent")
+
+
 # --- outputs ------------------------------------------------------------------------------------
 
 

@@ -10,8 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from longwriter.nodes.plan_parse import (
+    join_parts,
     parse_aspects,
     parse_plan_text,
+    part_runs,
     rebudget,
     repair_plan,
     sections_from_any,
@@ -129,6 +131,40 @@ def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
     assert [s["title"] for s in sections] == [f"S0 ({k}/5)" for k in range(1, 6)]
     assert body == 2000 - 3  # "A Title" and the parts' shared heading "S0", written once
     assert sum(s["words"] for s in sections) == body
+
+
+def test_fit_plan_never_leaves_a_lone_part() -> None:
+    """Found by benchmarks/bench_kill.py: two 200-word sections, 3 wanted of at least 150 words. The
+    second pass merged the first pass's "(1/2)" with "(2/2)" into a lone "(1/2)" (its point said
+    twice), and the planner then crashed on every resume."""
+    sections, body = fit_plan("V", _plan(200, 200), 400, min_words=150, max_words=1000, wanted=3)
+    assert sum(s["words"] for s in sections) == body
+    runs = part_runs(sections)
+    assert all(n == int(sections[i]["title"][-2]) for i, n, _ in runs)  # every "(k/n)" has its n
+    assert all(s["main_point"] in ("point 0", "point 1") for s in sections)
+
+
+def test_join_parts_undoes_a_split() -> None:
+    split = repair_plan(_plan(3000, 400), 3400, min_words=150, max_words=1000)
+    assert len(split) == 4
+    assert join_parts(split) == [
+        {"title": "S0", "main_point": "point 0", "words": sum(s["words"] for s in split[:3])},
+        {"title": "S1", "main_point": "point 1", "words": split[3]["words"]},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("titles", "runs"),
+    [
+        (["A (1/2)", "B (1/2)"], [(0, 1, "A"), (1, 1, "B")]),  # lone parts are runs of one
+        (["A (1/3)", "A (2/3)", "A (3/3)", "B"], [(0, 3, "A")]),
+        (["A (2/2)", "A (1/2)", "A (2/2)"], [(1, 2, "A")]),  # a run starts at "(1/n)"
+        (["A (1/2)", "B (2/2)"], [(0, 1, "A")]),
+    ],
+)
+def test_part_runs_are_what_is_there(titles: list[str], runs: list) -> None:
+    plan = [{"title": t, "main_point": "p", "words": 100} for t in titles]
+    assert part_runs(plan) == runs
 
 
 @pytest.mark.parametrize(

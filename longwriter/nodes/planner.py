@@ -109,7 +109,8 @@ def fit_plan(
     """
     for _ in range(2):  # splitting adds "(1/2)" to headings, which changes the heading words once
         body = max(len(sections), target - heading_words(title, sections, form))
-        planned = join_parts(sections)  # re-split the second time, never merge parts into a lone one
+        # The second time, parts are joined and split again: a merge would leave a lone "(1/2)".
+        planned = join_parts(sections)
         limit = max_words
         if wanted and len(planned) < wanted:
             limit = min(max_words, max(min_words, math.ceil(1.1 * body / wanted)))

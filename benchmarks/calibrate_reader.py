@@ -53,7 +53,8 @@ def relevance_report(rows: Sequence[dict[str, Any]], embedding: str) -> dict[str
     ``eval reader`` runs it), and the F1 of the raw scores over a sweep of thresholds."""
     name, _, backup = embedding.partition("+")
     fallback = get_embedder(backup).embed if backup else None
-    factory = partial(SubjectScorer, get_embedder(name).embed, fallback=fallback)
+    embedder = get_embedder(name)
+    factory = partial(SubjectScorer, embedder.embed, fallback=fallback, lexical=embedder.lexical)
     judged = relevance(rows, factory)
 
     def below(threshold: float) -> Callable[[dict[str, Any]], list[Pair]]:

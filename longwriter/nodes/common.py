@@ -22,7 +22,10 @@ def _scorer(
 ) -> SubjectScorer:
     # The lexical hashing embedder separates Chinese subjects where MiniLM (English-trained) cannot.
     fallback = get_embedder("hash").embed if kind != "hash" else None
-    return SubjectScorer(get_embedder(kind, url, model).embed, subject, language, fallback=fallback)
+    embedder = get_embedder(kind, url, model)
+    return SubjectScorer(
+        embedder.embed, subject, language, fallback=fallback, lexical=embedder.lexical
+    )
 
 
 def subject_reference(state: WriterState) -> str:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 # (precision, recall) of the off-subject verdicts, measured with benchmarks/calibrate_reader.py
 # (Chinese: MiniLM's positive level is 1.4, so the hashing fallback judges); 0.05 allowed below.
-MINILM_AGREEMENT = {"en": (0.926, 0.61), "zh": (0.745, 0.778)}
+MINILM_AGREEMENT = {"en": (0.892, 0.707), "zh": (0.745, 0.778)}
 
 
 @pytest.mark.parametrize("language", sorted(MINILM_AGREEMENT))

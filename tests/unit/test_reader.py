@@ -177,7 +177,10 @@ HASH_ZH_PRECISION, HASH_ZH_RECALL = 0.745, 0.778
 def test_hash_relevance_agrees_with_the_labelled_chinese_set() -> None:
     rows = labelled_paragraphs("zh")
     judged = relevance(
-        rows, lambda subject, language: SubjectScorer(HashEmbedder().embed, subject, language)
+        rows,
+        lambda subject, language: SubjectScorer(
+            HashEmbedder().embed, subject, language, lexical=True
+        ),
     )
     got = agreement((judged[r["id"]][1], not r["on_subject"]) for r in rows)
     assert_agrees(got, (HASH_ZH_PRECISION, HASH_ZH_RECALL), margin=0.05, positives=40)

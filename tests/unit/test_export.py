@@ -75,6 +75,10 @@ def zh() -> dict[str, bytes]:
     return {fmt: convert(ZH, fmt, language="zh") for fmt in ("html", "docx", "epub")}
 
 
+def _forbidden(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a model was started")
+
+
 # --- readers ------------------------------------------------------------------------------------
 
 
@@ -254,18 +258,24 @@ def test_chinese_document(zh: dict[str, bytes], tmp_path: Path) -> None:
     assert [text for text, _ in _nav_entries(book)] == ZH_SECTIONS
 
 
+class LatinFontsOnly:
+    """typst.Fonts on a machine without a CJK font."""
+
+    def families(self) -> list[str]:
+        return ["Libertinus Serif", "DejaVu Sans"]
+
+
 def test_chinese_pdf_without_a_cjk_font_fails_with_a_reason(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import typst
 
-    class LatinOnly:
-        def families(self) -> list[str]:
-            return ["Libertinus Serif", "DejaVu Sans"]
-
-    monkeypatch.setattr(typst, "Fonts", LatinOnly)
+    monkeypatch.setattr(typst, "Fonts", LatinFontsOnly)
     with pytest.raises(ConfigError, match="no Chinese/Japanese/Korean font is installed"):
         convert(ZH, "pdf", language="zh")
+    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    result = runner.invoke(app, ["write", "写一篇关于茶的文章", "--format", "pdf"])
+    assert result.exit_code == 2 and "apt-get install fonts-noto-cjk" in result.stderr
 
 
 def test_chinese_pdf_with_a_cjk_font() -> None:
@@ -375,10 +385,6 @@ def test_cli_export_converts_a_written_document(tmp_path: Path) -> None:
     document = _docx((tmp_path / "coffee.docx").read_bytes())
     assert _styled(document, "Heading 1") == ZH_SECTIONS
     assert document.core_properties.language == "zh"  # detected from the text
-
-
-def _forbidden(*args: Any, **kwargs: Any) -> Any:
-    raise AssertionError("a model was started")
 
 
 @pytest.mark.parametrize(

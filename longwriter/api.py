@@ -51,6 +51,13 @@ class DocumentResult:
         """Why the document counts as a failure (far below its target), else None."""
         return shortfall(self.report)
 
+    def save(self, path: str | Path, fmt: str | None = None) -> Path:
+        """Write the document to ``path`` as md, html, docx, epub or pdf (``fmt``, else the
+        suffix of ``path``), with a table of contents; see :mod:`longwriter.export`."""
+        from longwriter.export import export_document
+
+        return export_document(self.text, self.report, Path(path), fmt)
+
 
 def shortfall(report: dict[str, Any]) -> str | None:
     """A one-line reason when ``report`` describes a document far below its target, else None."""

@@ -22,6 +22,7 @@ from longwriter.api import DocumentStore, Event
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.data.build import prompt_key
 from longwriter.errors import ConfigError, LongWriterError, shown
+from longwriter.export import export_document
 from longwriter.files import save_json, save_text
 from longwriter.jsonl import JsonlError, read_jsonl
 from longwriter.text.target import required_length
@@ -96,13 +97,15 @@ async def write_batch(
     chat_model: BaseChatModel | None = None,
     progress: Callable[[BatchEvent], None] | None = None,
     on_event: Callable[[Event], None] | None = None,
+    fmt: str = "md",
 ) -> BatchSummary:
     """Write every document not yet in ``out_dir/results.jsonl``, ``concurrency`` at a time, into
     ``documents`` (opened on ``out_dir/results.jsonl``).
 
     ``progress`` gets the batch events, ``on_event`` every document's graph events. A failed
     document is counted in the summary and continued by the next run; one that ended far below
-    its target is started over.
+    its target is started over. With ``fmt`` other than "md", each document is also exported to
+    ``DIR/<id>.<fmt>`` (the Markdown stays: it is what a rerun checks).
     """
     out_dir = Path(out_dir)
 
@@ -124,6 +127,9 @@ async def write_batch(
             raise LongWriterError(f"{problem}; see {report_path}")
         fields = {k: result.report.get(k) for k in SUMMARY_FIELDS}
         paths = {"output": str(text_path), "report": str(report_path)}
+        if fmt != "md":
+            exported = out_dir / f"{item.id}.{fmt}"
+            paths["export"] = str(export_document(result.text, result.report, exported, fmt))
         return fields | paths | {"thread_id": result.thread_id}
 
     return await run_resumable(

@@ -36,6 +36,7 @@ from longwriter.cli_support import (
 from longwriter.data.cli import app as dataset_app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.eval.cli import app as eval_app
+from longwriter.export import check_format, export_document, output_format
 from longwriter.files import save_json, save_text
 from longwriter.jsonl import json_value
 from longwriter.nodes.plan_parse import sections_from_any
@@ -92,6 +93,14 @@ Endpoints = Annotated[
     typer.Option(
         "--endpoint",
         help="ROLE=URL[,MODEL]: send the plan or write calls to their own server (repeatable)",
+    ),
+]
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        help="md, html, docx, epub or pdf, with a table of contents (default: the --output "
+        "suffix, else md)",
     ),
 ]
 ConnectWait = Annotated[
@@ -300,8 +309,9 @@ def write(
     ] = None,
     words: Words = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Markdown output file")
+        Path | None, typer.Option("--output", "-o", help="output file (its suffix sets --format)")
     ] = None,
+    fmt: Format = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="report JSON (default: beside the output)")
     ] = None,
@@ -394,6 +404,9 @@ def write(
         if not resume and not items and instruction is None:
             raise ConfigError("give an instruction (text or a file)")
         plan_data = _load_plan(plan) if plan else None
+        fmt = output_format(output, fmt)
+        prompts = [item.prompt for item in items] if items else [text or ""]
+        check_format(fmt, sample="\n".join(prompts), language=language)
         ctx = make_context(
             base_url,
             model,
@@ -412,7 +425,7 @@ def write(
             **({"extra_body": parse_extra_body(extra_body)} if extra_body else {}),
         )
         thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
-        output = output or Path("longwriter-out") / f"{thread_id}.md"
+        output = output or Path("longwriter-out") / f"{thread_id}.{fmt}"
         report = report or output.with_suffix(".report.json")
         if out_dir is not None:  # with --batch (checked by _check_mode)
             check_output_folder(out_dir, "--out-dir")
@@ -426,7 +439,7 @@ def write(
         raise _fail(str(exc), 2) from None
     if items:
         assert out_dir is not None  # checked by _check_mode
-        _write_batch(items, out_dir, concurrency or 1, ctx, keep)
+        _write_batch(items, out_dir, concurrency or 1, ctx, keep, fmt)
         return
     config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
     how_to_resume = f"Continue with: longwriter write --thread-id {thread_id} --resume"
@@ -479,9 +492,13 @@ def write(
         except LongWriterError as exc:
             raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
         values = graph.get_state(config).values
-    save_text(output, values["document"])
-    save_json(report, values["report"])
     rep = values["report"]
+    save_json(report, rep)
+    try:
+        export_document(values["document"], rep, output, fmt)
+    except LongWriterError as exc:  # the document is not lost: it is kept as Markdown
+        kept = save_text(output.with_suffix(".md"), values["document"])
+        raise _fail(f"{exc}; the document is saved as Markdown: {kept}, report: {report}") from None
     summary = {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
     problem = shortfall(rep)
     if problem:
@@ -516,6 +533,7 @@ def _write_batch(
     concurrency: int,
     ctx: WriterContext,
     keep: BatchCheckpoints,
+    fmt: str,
 ) -> None:
     """Write the batch with a progress view; the summary is the last stdout line."""
     from longwriter.batch_docs import RESULTS, write_batch
@@ -533,6 +551,7 @@ def _write_batch(
                 concurrency=concurrency,
                 progress=view.on_batch,
                 on_event=view.on_event,
+                fmt=fmt,
             )
 
     try:
@@ -624,6 +643,36 @@ def plan_cmd(
     err.print(
         f"plan: {len(result['sections'])} sections, {result['target_words']} words → {output}"
     )
+
+
+@app.command("export")
+def export_cmd(
+    document: Annotated[Path, typer.Argument(help="a Markdown document, e.g. one `write` wrote")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="output file (default: the document's, new suffix)"),
+    ] = None,
+    fmt: Format = None,
+    language: Language = None,
+) -> None:
+    """Convert a Markdown document to html, docx, epub or pdf, with a table of contents."""
+    from longwriter.export import export
+    from longwriter.text.lang import detect_language
+
+    try:
+        if fmt is None and output is None:
+            raise ConfigError("give --format or an --output file name")
+        fmt = output_format(output, fmt)
+        output = output or document.with_suffix(f".{fmt}")
+        text = read_user_text(document, "document")
+        if output.resolve() == document.resolve():
+            raise ConfigError(f"--output {output} is the document itself")
+        check_output_file(output, "--output")
+        export(text, output, fmt, title=document.stem, language=language or detect_language(text))
+    except LongWriterError as exc:
+        raise _fail(str(exc), 2) from None
+    err.print(f"[bold green]done:[/] {output}")
+    print(json.dumps({"output": str(output), "format": fmt}, ensure_ascii=False))
 
 
 @app.command("serve-local")

@@ -63,6 +63,24 @@ def _check_endpoints(endpoints: dict[str, dict[str, str]]) -> None:
         check_base_url(str(url), f"{where} base_url")
 
 
+SETTINGS_KEY = "longwriter"
+"""Where a parent graph puts this graph's settings: its context's attribute or key, or its config's
+``configurable`` key."""
+
+
+def _settings_in(value: Any, where: str) -> dict[str, Any]:
+    """The settings mapping found under ``SETTINGS_KEY`` (empty when there is none); raises
+    ConfigError naming the place of a value that is no mapping or of an unknown setting."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}[{SETTINGS_KEY!r}] must be a mapping of settings")
+    unknown = sorted(set(value) - {f.name for f in dataclasses.fields(WriterContext)})
+    if unknown:
+        raise ConfigError(f"{where}[{SETTINGS_KEY!r}] has unknown settings {unknown}")
+    return dict(value)
+
+
 @dataclass
 class WriterContext:
     """Settings for one run; pass as ``context=`` to ``graph.invoke``. Every field has a sane default.
@@ -177,17 +195,26 @@ class WriterContext:
     def of_run(
         cls, context: Any, configurable: Mapping[str, Any] | None, default: WriterContext | None
     ) -> WriterContext:
-        """The settings of a run whose context may not be ours: inside a parent graph with its own
-        ``context_schema`` the runtime context is the parent's. A ``WriterContext`` is taken as is;
-        otherwise ``default`` (or the defaults) with the keys named like our fields found in a dict
-        context or in ``configurable`` (a parent's config)."""
+        """The settings of a run whose runtime context may not be ours: inside a parent graph with
+        its own ``context_schema`` the context is the parent's. A ``WriterContext`` is taken as is,
+        also as the parent context's ``longwriter`` attribute or key. Otherwise ``default`` (or the
+        defaults) with the settings under ``longwriter`` in the context (a dict) or in the config's
+        ``configurable``. Namespaced: a parent's own ``model`` or ``temperature`` is not ours."""
         if isinstance(context, cls):
             return context
-        names = {f.name for f in dataclasses.fields(cls)}
-        given = {**(configurable or {}), **(context if isinstance(context, Mapping) else {})}
-        overrides = {k: v for k, v in given.items() if k in names}
+        nested = (
+            context.get(SETTINGS_KEY)
+            if isinstance(context, Mapping)
+            else getattr(context, SETTINGS_KEY, None)
+        )
+        if isinstance(nested, cls):
+            return nested
+        given = {
+            **_settings_in((configurable or {}).get(SETTINGS_KEY), "configurable"),
+            **_settings_in(nested, "context"),
+        }
         base = default or cls()
-        return dataclasses.replace(base, **overrides) if overrides else base
+        return dataclasses.replace(base, **given) if given else base
 
     def role_endpoint(self, role: str) -> RoleEndpoint:
         """Where ``role``'s calls go: its ``endpoints`` entry, else the main endpoint."""

@@ -83,10 +83,9 @@ def build_graph(
     """Compile the writer graph.
 
     ``checkpointer`` makes runs durable and resumable (SQLite in the CLI); ``chat_model`` replaces the
-    OpenAI-compatible endpoint from the context with any LangChain chat model. ``settings`` are used
-    when a run's context is not a ``WriterContext``: the graph as a subgraph of an app with its own
-    context schema, or as a tool (keys of the config's ``configurable`` named like settings override
-    them).
+    OpenAI-compatible endpoint from the context with any LangChain chat model, or one per role.
+    ``settings`` are used when a run's context holds no ``WriterContext``: the graph as a subgraph of
+    an app with its own context schema, or as a tool (see ``WriterContext.of_run``).
     """
 
     def bound(step: Callable[..., Any], timed: bool = True) -> Callable[..., Any]:

@@ -130,19 +130,30 @@ def test_subgraph_of_an_app_with_its_own_context_takes_its_settings_from_build_g
 
 def test_subgraph_reads_settings_from_the_parents_config() -> None:
     writer = build_graph(chat_model=ScriptedWriter())
-    config: RunnableConfig = {"configurable": {**TEST_SETTINGS, "target_words": 450, "user": "x"}}
+    given = {**TEST_SETTINGS, "target_words": 450}
+    config: RunnableConfig = {"configurable": {"longwriter": given, "target_words": 9}}
     out = _app(writer).invoke(
         {"instruction": "Write a note about tea."}, config, context=AppContext()
     )
     assert out["report"]["target_words"] == 450
 
 
+@dataclass
+class AppWithSettings:
+    """A parent context that carries this graph's settings as an attribute."""
+
+    longwriter: WriterContext = dataclasses.field(default_factory=lambda: settings(target_words=50))
+
+
 @pytest.mark.parametrize(
     ("context", "configurable", "expected"),
     [
-        (WriterContext(target_words=10), {"target_words": 20}, 10),  # ours: taken as is
-        (AppContext(), {"target_words": 20, "thread_id": "t"}, 20),  # foreign: the config's
-        ({"target_words": 30}, {"target_words": 20}, 30),  # a dict context before the config
+        (WriterContext(target_words=10), {"longwriter": {"target_words": 20}}, 10),  # ours: as is
+        (AppWithSettings(), {"longwriter": {"target_words": 20}}, 50),  # carried by the parent's
+        ({"longwriter": WriterContext(target_words=60)}, None, 60),
+        (AppContext(), {"longwriter": {"target_words": 20}, "thread_id": "t"}, 20),
+        ({"longwriter": {"target_words": 30}}, {"longwriter": {"target_words": 20}}, 30),
+        (AppContext(), {"target_words": 20}, 40),  # a parent's own keys are not ours
         (None, None, 40),  # nothing given: the graph's settings
     ],
 )
@@ -151,9 +162,17 @@ def test_run_settings(context: Any, configurable: Any, expected: int) -> None:
     assert WriterContext.of_run(context, configurable, default).target_words == expected
 
 
-def test_bad_settings_in_a_parents_config_are_reported() -> None:
-    with pytest.raises(ConfigError, match="prompt_layout"):
-        WriterContext.of_run(AppContext(), {"prompt_layout": "sideways"}, None)
+@pytest.mark.parametrize(
+    ("configurable", "message"),
+    [
+        ({"longwriter": {"prompt_layout": "sideways"}}, "prompt_layout must be one of"),
+        ({"longwriter": {"target_word": 500}}, r"unknown settings \['target_word'\]"),
+        ({"longwriter": "fast"}, "must be a mapping of settings"),
+    ],
+)
+def test_bad_settings_from_a_parent_are_reported(configurable: Any, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        WriterContext.of_run(AppContext(), configurable, None)
 
 
 def test_as_tool_writes_for_an_agent() -> None:

@@ -156,6 +156,7 @@ class WriterState(TypedDict, total=False):
 
     instruction: str
     messages: Messages
+    request_id: str  # the human message taken as the instruction (longwriter.nodes.request)
     target_words: int
     body_words: int  # target minus the words of the title and headings
     language: str

@@ -20,9 +20,9 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from typing_extensions import TypedDict
 
-from longwriter import ConfigError, WriterContext, build_graph
+from longwriter import BackendError, ConfigError, WriterContext, build_graph
 from longwriter.agent import WriteRequest
-from tests.fakes import ScriptedWriter
+from tests.fakes import Crashing, ScriptedWriter
 
 TEST_SETTINGS: dict[str, Any] = {
     "memory": ":memory:",
@@ -73,6 +73,23 @@ def test_chat_input_is_answered_with_the_document() -> None:
     assert len(report["sections"]) == len(report["plan"])
     assert "coffee" in out["document"].splitlines()[0].lower()
     assert graph.get_state(config).values["instruction"] == "Write a 400-word note about coffee."
+
+
+def test_an_instruction_after_a_failed_chat_run_is_the_new_request() -> None:
+    saver, config = InMemorySaver(), thread()
+    ask = {"messages": [("user", "Write a 1200-word history of bridges.")]}
+    with pytest.raises(BackendError):
+        build_graph(saver, chat_model=Crashing(crash_after=3), settings=settings()).invoke(
+            ask, config
+        )
+    graph = build_graph(saver, chat_model=ScriptedWriter(), settings=settings())
+    assert graph.get_state(config).values["sections"]  # some were written before the crash
+    # Like every state key, a length settled before stays unless the new input gives one.
+    out = graph.invoke({"instruction": "Write a note about tea.", "target_words": 500}, config)
+    assert out["report"]["target_words"] == 500
+    assert len(out["report"]["sections"]) == len(out["report"]["plan"])
+    assert [m.type for m in out["messages"]] == ["human", "human", "ai"]
+    assert out["messages"][1].content == "Write a note about tea."
 
 
 def test_instruction_input_also_fills_the_chat() -> None:

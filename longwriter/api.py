@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
@@ -22,6 +21,7 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.agent.graph import build_graph
+from longwriter.agent.models import ChatModels
 from longwriter.errors import ConfigError
 from longwriter.memory import delete_memory
 
@@ -122,7 +122,7 @@ def write_document(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     target_words: int | None = None,
     plan: Any = None,
-    chat_model: BaseChatModel | None = None,
+    chat_model: ChatModels | None = None,
     on_event: Callable[[Event], None] | None = None,
     resume: bool = False,
 ) -> DocumentResult:
@@ -150,7 +150,7 @@ async def awrite_document(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     target_words: int | None = None,
     plan: Any = None,
-    chat_model: BaseChatModel | None = None,
+    chat_model: ChatModels | None = None,
     on_event: Callable[[Event], None] | None = None,
     resume: bool = False,
 ) -> DocumentResult:
@@ -200,7 +200,7 @@ class DocumentStore:
         key: str,
         context: WriterContext | None = None,
         target_words: int | None = None,
-        chat_model: BaseChatModel | None = None,
+        chat_model: ChatModels | None = None,
         on_event: Callable[[Event], None] | None = None,
     ) -> DocumentResult:
         """Write row ``key``'s document, continuing its saved run from the last committed section.
@@ -303,7 +303,7 @@ async def write_many(
     *,
     context: WriterContext | None = None,
     concurrency: int = 4,
-    chat_model: BaseChatModel | None = None,
+    chat_model: ChatModels | None = None,
 ) -> list[DocumentResult | BaseException]:
     """Write several documents with at most ``concurrency`` in flight (feeds a batching server).
 
@@ -330,7 +330,7 @@ def make_plan(
     *,
     context: WriterContext | None = None,
     target_words: int | None = None,
-    chat_model: BaseChatModel | None = None,
+    chat_model: ChatModels | None = None,
 ) -> dict[str, Any]:
     """Run only the planner: ``{"title", "target_words", "sections": [{title, main_point, words}]}``.
 

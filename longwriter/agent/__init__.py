@@ -2,6 +2,14 @@
 
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.agent.graph import build_graph
-from longwriter.agent.state import WriterInput, WriterOutput, WriterState
+from longwriter.agent.state import WriteRequest, WriterInput, WriterOutput, WriterState
 
-__all__ = ["WriterContext", "WriterInput", "WriterOutput", "WriterState", "build_graph", "home_dir"]
+__all__ = [
+    "WriteRequest",
+    "WriterContext",
+    "WriterInput",
+    "WriterOutput",
+    "WriterState",
+    "build_graph",
+    "home_dir",
+]

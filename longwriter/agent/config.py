@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import ConfigDict
 
 from longwriter.errors import ConfigError
 from longwriter.llm.endpoint import check_base_url
@@ -35,7 +39,7 @@ class RoleEndpoint:
     api_key: str
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     """Raise ConfigError unless ``role`` is one of ``ROLES``."""
     if role not in ROLES:
         raise ConfigError(f"unknown endpoint role {role!r} (roles: {', '.join(ROLES)})")
@@ -44,7 +48,7 @@ def _check_role(role: str) -> None:
 def _check_endpoints(endpoints: dict[str, dict[str, str]]) -> None:
     """Raise ConfigError naming the problem in a per-role endpoint table."""
     for role, spec in endpoints.items():
-        _check_role(role)
+        check_role(role)
         where = f"endpoints[{role!r}]"
         if not isinstance(spec, dict):
             raise ConfigError(f"{where} must be a mapping with base_url (and model, api_key)")
@@ -59,9 +63,31 @@ def _check_endpoints(endpoints: dict[str, dict[str, str]]) -> None:
         check_base_url(str(url), f"{where} base_url")
 
 
+SETTINGS_KEY = "longwriter"
+"""Where a parent graph puts this graph's settings: its context's attribute or key, or its config's
+``configurable`` key."""
+
+
+def _settings_in(value: Any, where: str) -> dict[str, Any]:
+    """The settings mapping found under ``SETTINGS_KEY`` (empty when there is none); raises
+    ConfigError naming the place of a value that is no mapping or of an unknown setting."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{where}[{SETTINGS_KEY!r}] must be a mapping of settings")
+    unknown = sorted(set(value) - {f.name for f in dataclasses.fields(WriterContext)})
+    if unknown:
+        raise ConfigError(f"{where}[{SETTINGS_KEY!r}] has unknown settings {unknown}")
+    return dict(value)
+
+
 @dataclass
 class WriterContext:
-    """Settings for one run; pass as ``context=`` to ``graph.invoke``. Every field has a sane default."""
+    """Settings for one run; pass as ``context=`` to ``graph.invoke``. Every field has a sane default.
+
+    Each field's docstring is its description in the context schema (Studio's settings panel)."""
+
+    __pydantic_config__: ClassVar[ConfigDict] = ConfigDict(use_attribute_docstrings=True)
 
     base_url: str | None = field(default_factory=lambda: _env("LONGWRITER_BASE_URL"))
     """OpenAI-compatible URL (e.g. vLLM ``http://host:8000/v1``); None starts the embedded llama.cpp model.
@@ -69,6 +95,8 @@ class WriterContext:
     model: str | None = field(default_factory=lambda: _env("LONGWRITER_MODEL"))
     """Served model name; None takes the first model the server lists. Defaults to ``$LONGWRITER_MODEL``."""
     api_key: str = field(default_factory=lambda: _env("LONGWRITER_API_KEY") or "EMPTY")
+    """API key sent to the endpoint (vLLM and llama.cpp accept any). Defaults to
+    ``$LONGWRITER_API_KEY``, else ``EMPTY``."""
     endpoints: dict[str, dict[str, str]] = field(default_factory=dict)
     """Per-role endpoints, e.g. ``{"plan": {"base_url": "http://big:8000/v1", "model": "glm4-9b"}}``;
     roles are ``plan`` and ``write``. Each entry needs ``base_url`` (``model`` defaults to the first
@@ -80,10 +108,13 @@ class WriterContext:
     target_words: int | None = None
     """Document length; None reads it from the instruction, else ``default_words``."""
     default_words: int = 2000
+    """Document length when neither the input, ``target_words`` nor the instruction gives one."""
     language: str | None = None
     """Document language (``en``, ``zh``, ...); None detects it from the instruction."""
     temperature: float = 0.7
+    """Sampling temperature of writing calls (raised for the rest of a run when a draft loops)."""
     top_p: float = 0.9
+    """Nucleus sampling: the probability mass sampled from."""
     extra_body: dict[str, Any] = field(default_factory=dict)
     """Server-specific sampling sent as is, e.g. ``{"repeat_penalty": 1.1}`` (llama.cpp) or
     ``{"repetition_penalty": 1.05, "top_k": 40}`` (vLLM)."""
@@ -104,7 +135,9 @@ class WriterContext:
     section_words: int = 400
     """Preferred section length when planning (AgentWrite uses 200-1000)."""
     min_section_words: int = 150
+    """Smallest section budget a plan keeps; smaller sections are merged with a neighbour."""
     max_section_words: int = 1000
+    """Longest section budget; longer planned sections are split into parts."""
     min_tokens_ratio: float = 0.5
     """Ask servers that support it (llama.cpp, vLLM) not to stop before this share of a section's
     budget; 0 disables. Weak models otherwise end sections far too early."""
@@ -128,12 +161,18 @@ class WriterContext:
     embedding: str = "minilm"
     """``minilm`` (bundled, offline), ``hash`` (no torch), or ``openai`` (an embeddings endpoint)."""
     embedding_base_url: str | None = None
+    """OpenAI-compatible URL of the embeddings endpoint (``embedding`` = ``openai``)."""
     embedding_model: str | None = None
+    """Model name at the embeddings endpoint; None takes the first it serves."""
     retrieve_k: int = 3
+    """Earlier passages retrieved from memory for a section when the text before it no longer fits
+    the prompt; 0 retrieves none."""
     duplicate_similarity: float = 0.92
     """Embedding similarity at which a paragraph counts as a near-duplicate of an earlier one."""
     request_timeout: float = 600.0
+    """Seconds one model call may take before it fails."""
     max_retries: int = 2
+    """Times a failed model call is retried by the client."""
 
     def __post_init__(self) -> None:
         _check_endpoints(self.endpoints)
@@ -152,9 +191,34 @@ class WriterContext:
                 f"compact_chain_words must be 0 or more words, got {self.compact_chain_words}"
             )
 
+    @classmethod
+    def of_run(
+        cls, context: Any, configurable: Mapping[str, Any] | None, default: WriterContext | None
+    ) -> WriterContext:
+        """The settings of a run whose runtime context may not be ours: inside a parent graph with
+        its own ``context_schema`` the context is the parent's. A ``WriterContext`` is taken as is,
+        also as the parent context's ``longwriter`` attribute or key. Otherwise ``default`` (or the
+        defaults) with the settings under ``longwriter`` in the context (a dict) or in the config's
+        ``configurable``. Namespaced: a parent's own ``model`` or ``temperature`` is not ours."""
+        if isinstance(context, cls):
+            return context
+        nested = (
+            context.get(SETTINGS_KEY)
+            if isinstance(context, Mapping)
+            else getattr(context, SETTINGS_KEY, None)
+        )
+        if isinstance(nested, cls):
+            return nested
+        given = {
+            **_settings_in((configurable or {}).get(SETTINGS_KEY), "configurable"),
+            **_settings_in(nested, "context"),
+        }
+        base = default or cls()
+        return dataclasses.replace(base, **given) if given else base
+
     def role_endpoint(self, role: str) -> RoleEndpoint:
         """Where ``role``'s calls go: its ``endpoints`` entry, else the main endpoint."""
-        _check_role(role)
+        check_role(role)
         spec = self.endpoints.get(role)
         if spec is None:
             return RoleEndpoint(self.base_url, self.model, self.api_key)

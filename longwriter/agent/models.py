@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -12,7 +13,7 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
 
-from longwriter.agent.config import WriterContext
+from longwriter.agent.config import ROLES, WriterContext, check_role
 from longwriter.errors import BackendError
 from longwriter.llm import (
     Endpoint,
@@ -63,15 +64,29 @@ def _endpoint(
     return endpoint
 
 
+ChatModels = BaseChatModel | Mapping[str, BaseChatModel]
+"""A caller's chat model for every role, or one per role (``{"plan": big, "write": small}``)."""
+
+
 class Models:
-    """Chat models for one run: the endpoints from the context, or a LangChain model given by the caller.
+    """Chat models for one run: the endpoints from the context, or LangChain models given by the caller.
 
     Calls have a role (``plan`` or ``write``, see ``WriterContext.endpoints``); the default is ``write``.
+    A role without a given model calls its endpoint.
     """
 
-    def __init__(self, ctx: WriterContext, override: BaseChatModel | None = None) -> None:
+    def __init__(self, ctx: WriterContext, given: ChatModels | None = None) -> None:
         self.ctx = ctx
-        self.override = override
+        if isinstance(given, Mapping):
+            for role in given:
+                check_role(role)
+            self._given = dict(given)
+        else:
+            self._given = {} if given is None else dict.fromkeys(ROLES, given)
+
+    def given(self, role: str = "write") -> BaseChatModel | None:
+        """The caller's model for ``role``, None when the role calls an endpoint."""
+        return self._given.get(role)
 
     def endpoint(self, role: str = "write") -> Endpoint:
         """The resolved endpoint of ``role`` (starts the embedded server on first use)."""
@@ -84,14 +99,15 @@ class Models:
         """Context window in tokens (the ``write`` endpoint's: the window the prompts are fitted to)."""
         if self.ctx.context_window:
             return self.ctx.context_window
-        if self.override is not None:
+        if self.given() is not None:
             return EMBEDDED_CONTEXT
         return check_endpoint(self.endpoint(), self.ctx.connect_wait) or EMBEDDED_CONTEXT
 
     def chat(self, *, temperature: float | None = None, role: str = "write") -> BaseChatModel:
         """The chat model to call for ``role``."""
-        if self.override is not None:
-            return self.override
+        model = self.given(role)
+        if model is not None:
+            return model
         return _chat(
             self.endpoint(role),
             self.ctx,
@@ -106,7 +122,7 @@ class Models:
         server takes it; the embedded model's sampling defaults unless ``extra_body`` overrides them,
         raised to the run's anti-loop ``loop_level`` (see ``longwriter.llm.sampling``)."""
         max_tokens = max(16, max_tokens)
-        if self.override is not None:
+        if self.given(role) is not None:
             return {"max_tokens": max_tokens}
         endpoint = self.endpoint(role)
         body = anti_loop_body(
@@ -137,7 +153,7 @@ class Models:
         if loop_level:
             base = self.ctx.temperature if temperature is None else temperature
             temperature = anti_loop_temperature(base, loop_level)
-        if response_format is not None and self.override is None:
+        if response_format is not None and self.given(role) is None:
             # In the body, not as a client argument: the client would switch to its strict parse mode.
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:

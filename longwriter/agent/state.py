@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import BaseModel, Field, field_validator
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+from pydantic import BaseModel, ConfigDict, Field, field_validator, with_config
+
+# pydantic (input schemas, Studio's form, ``as_tool``) rejects typing.TypedDict before Python 3.12.
+from typing_extensions import TypedDict
 
 from longwriter.text.form import FormFields
 from longwriter.text.target import MAX_TARGET_WORDS
@@ -106,26 +111,52 @@ def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, fl
     return out
 
 
-class WriterInput(TypedDict):
-    """What a caller passes in."""
+Messages = Annotated[list[AnyMessage], add_messages]
+"""The chat: a request as the last human message, each finished document as an AI message."""
+
+
+@with_config(ConfigDict(use_attribute_docstrings=True))  # field docstrings describe Studio's form
+class WriterInput(TypedDict, total=False):
+    """What a caller passes in: ``instruction``, or chat ``messages`` whose last human one is it."""
 
     instruction: str
-    target_words: NotRequired[int]
-    language: NotRequired[str]
-    plan: NotRequired[dict[str, Any]]
+    """What to write, e.g. "Write a 5000-word history of tea"; the length may be stated in it."""
+    messages: Messages
+    """A chat instead: its last human message is the instruction; the document is appended."""
+    target_words: int
+    """Document length in words (else stated in the instruction, or the settings' default)."""
+    language: str
+    """Document language (en, zh, ...); else detected from the instruction."""
+    plan: dict[str, Any]
+    """A plan to write to: {"title", "sections": [{"title", "main_point", "words"}]}."""
+
+
+class WriteRequest(BaseModel):
+    """Arguments of the graph as an agent's tool: ``graph.as_tool(args_schema=WriteRequest)``. Plain
+    ``as_tool()`` makes every ``WriterInput`` key a required argument (LangChain reads a TypedDict
+    input so), which a model cannot fill sensibly."""
+
+    instruction: str = Field(description="what to write, e.g. 'Write a 5000-word history of tea'")
+    target_words: int | None = Field(
+        default=None, description="document length in words, if the instruction does not say", gt=0
+    )
+    language: str | None = Field(default=None, description="document language code, e.g. en, zh")
 
 
 class WriterOutput(TypedDict):
-    """What a finished run returns."""
+    """What a finished run returns (the document also as the last of ``messages``)."""
 
     document: str
     report: dict[str, Any]
+    messages: Messages
 
 
 class WriterState(TypedDict, total=False):
     """The full state of one document run."""
 
     instruction: str
+    messages: Messages
+    request_id: str  # the human message taken as the instruction (longwriter.nodes.request)
     target_words: int
     body_words: int  # target minus the words of the title and headings
     language: str

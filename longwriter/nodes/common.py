@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import Models
+from longwriter.agent.models import ChatModels, Models
 from longwriter.agent.state import WriterState
 from longwriter.llm.embeddings import get_embedder
 from longwriter.memory import SectionMemory, open_memory
@@ -36,7 +35,7 @@ def subject_reference(state: WriterState) -> str:
 class Services:
     """Per-node access to the run's context, models, memory and progress stream."""
 
-    def __init__(self, runtime: Runtime[WriterContext], llm: BaseChatModel | None) -> None:
+    def __init__(self, runtime: Runtime[WriterContext], llm: ChatModels | None) -> None:
         self.ctx = runtime.context if runtime.context is not None else WriterContext()
         self.models = Models(self.ctx, llm)
         self._writer = runtime.stream_writer

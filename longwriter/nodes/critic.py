@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import math
 
-from langchain_core.language_models import BaseChatModel
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import LOOP_FINISH
+from longwriter.agent.models import LOOP_FINISH, ChatModels
 from longwriter.agent.state import Action, Draft, Verdict, WriterState
 from longwriter.llm.sampling import MAX_LOOP_LEVEL
 from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
@@ -125,7 +124,7 @@ def judge(
 
 
 def critic(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
 ) -> dict[str, object]:
     """Node: judge the current draft; store the verdict and the draft's score."""
     svc = Services(runtime, llm)

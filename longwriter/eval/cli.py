@@ -706,12 +706,7 @@ def reader(
         settings = embedding_settings(embedding, embedding_url, embedding_model, embedding_key)
         key = settings.get("embedding_api_key") or os.environ.get("LONGWRITER_API_KEY") or "EMPTY"
         choice = choose_embedding(
-            embedding,
-            base_url=embedding_url,
-            model=embedding_model,
-            api_key=key,
-            chat_base_url=None,
-            chat_model=None,
+            embedding, base_url=embedding_url, model=embedding_model, api_key=key
         )
         embed = get_embedder(choice.kind, choice.base_url, choice.model, key).embed
         scorer = partial(SubjectScorer, embed, fallback=get_embedder("hash").embed)

@@ -15,15 +15,18 @@ import itertools
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from longwriter.errors import ConfigError
+
+if TYPE_CHECKING:
+    from longwriter.llm.endpoint import Endpoint
 
 
 class Embedder(Protocol):
@@ -265,44 +268,47 @@ def choose_embedding(
     base_url: str | None,
     model: str | None,
     api_key: str,
-    chat_base_url: str | None,
-    chat_model: str | None,
+    chat: Callable[[], Endpoint] | None = None,
+    wait: float = 0.0,
 ) -> EmbeddingChoice:
     """The run's embedder: ``kind`` itself unless ``auto``; ``auto`` takes an embeddings URL when one is
     set, else MiniLM when the ``local`` extra is installed, else the chat endpoint's ``/embeddings``
     when it serves them (one probe), else the core install's ``onnx``. ``openai`` without a URL uses
-    the chat endpoint; without a model name, the first model its server lists."""
+    the chat endpoint. ``chat`` resolves the chat endpoint (waiting for a server still loading, so
+    the probe does not take "loading" for "no embeddings"); it is called only when needed. Without
+    a model name, the first model the server lists (waiting up to ``wait`` s)."""
     if kind not in KINDS:
         raise ConfigError(f"unknown embedding {kind!r} (use {', '.join(KINDS)})")
     if kind in ("minilm", "onnx", "hash"):
         return EmbeddingChoice(kind)
-    url = base_url or chat_base_url
-    if kind == "openai":
-        if not url:
-            raise ConfigError("embedding 'openai' needs an embeddings URL or a chat base URL")
-        return EmbeddingChoice("openai", url, model or _first_model(url, api_key))
     if base_url:
+        why = "asked for" if kind == "openai" else "an embeddings URL is set"
         return EmbeddingChoice(
-            "openai", base_url, model or _first_model(base_url, api_key), "URL set"
+            "openai", base_url, model or _first_model(base_url, api_key, wait), why
         )
+    if kind == "openai":
+        if chat is None:
+            raise ConfigError("embedding 'openai' needs an embeddings URL or a chat endpoint")
+        endpoint = chat()
+        return EmbeddingChoice("openai", endpoint.base_url, model or endpoint.model)
     if local_minilm_installed():
         return EmbeddingChoice("minilm", why="the local extra is installed")
-    if chat_base_url:
-        name = model or chat_model or _first_model(chat_base_url, api_key)
-        problem = probe_embeddings(chat_base_url, name, api_key)
-        if problem is None:
-            return EmbeddingChoice("openai", chat_base_url, name, "the chat endpoint serves them")
-        return EmbeddingChoice("onnx", why=f"no local extra; {chat_base_url}/embeddings: {problem}")
-    return EmbeddingChoice("onnx", why="no local extra, no endpoint")
+    if chat is None:
+        return EmbeddingChoice("onnx", why="no local extra, no endpoint")
+    endpoint = chat()
+    name = model or endpoint.model
+    problem = probe_embeddings(endpoint.base_url, name, api_key)
+    if problem is None:
+        return EmbeddingChoice("openai", endpoint.base_url, name, "the chat endpoint serves them")
+    return EmbeddingChoice("onnx", why=f"no local extra; {endpoint.base_url}/embeddings: {problem}")
 
 
-def _first_model(base_url: str, api_key: str) -> str:
+def _first_model(base_url: str, api_key: str, wait: float) -> str:
     from longwriter.llm.endpoint import Endpoint, served_models
 
-    return served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait=0.0)[0]
+    return served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait=wait)[0]
 
 
-@cache
 def get_embedder(
     kind: str = "auto",
     base_url: str | None = None,
@@ -313,6 +319,11 @@ def get_embedder(
     else ``onnx`` (no endpoint is probed: runs choose with :func:`choose_embedding`)."""
     if kind == "auto":
         kind = "minilm" if local_minilm_installed() else "onnx"
+    return _shared_embedder(kind, base_url, model, api_key)
+
+
+@cache
+def _shared_embedder(kind: str, base_url: str | None, model: str | None, api_key: str) -> Embedder:
     if kind == "minilm":
         return MiniLMEmbedder()
     if kind == "onnx":

@@ -60,16 +60,17 @@ class Services:
 
     def choose_embedding(self) -> EmbeddingChoice:
         """Settle the run's embedder (``WriterContext.embedding``; ``auto`` may probe the chat
-        endpoint once). The plan node calls this and keeps the answer in the state."""
+        endpoint once). The plan node calls this and keeps the answer in the state. The embedded
+        server (no ``base_url``) is never probed: llama.cpp serves it without embeddings."""
         ctx = self.ctx
-        chat = ctx.role_endpoint("write")
+        remote = self.models.override is None and ctx.role_endpoint("write").base_url
         return choose_embedding(
             ctx.embedding,
             base_url=ctx.embedding_base_url,
             model=ctx.embedding_model,
             api_key=ctx.embedding_key,
-            chat_base_url=None if self.models.override is not None else chat.base_url,
-            chat_model=chat.model,
+            chat=(lambda: self.models.endpoint("write")) if remote else None,
+            wait=ctx.connect_wait,
         )
 
     def embedding(self, state: WriterState) -> EmbeddingChoice:

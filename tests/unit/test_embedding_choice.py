@@ -16,6 +16,7 @@ from longwriter import WriterContext, write_document
 from longwriter.errors import ConfigError
 from longwriter.llm import embeddings
 from longwriter.llm.embeddings import EmbeddingChoice, choose_embedding, get_embedder
+from longwriter.llm.endpoint import Endpoint
 from tests.fakes import ScriptedWriter
 from tests.openai_stub import StubState, openai_stub
 
@@ -34,14 +35,13 @@ def chat_only() -> Iterator[StubState]:
         yield state
 
 
-def _choose(kind: str, **kw: Any) -> EmbeddingChoice:
-    args: dict[str, Any] = {
-        "base_url": None,
-        "model": None,
-        "api_key": "EMPTY",
-        "chat_base_url": None,
-        "chat_model": None,
-    }
+def _choose(
+    kind: str, chat_base_url: str | None = None, chat_model: str = "", **kw: Any
+) -> EmbeddingChoice:
+    chat = (
+        (lambda: Endpoint(chat_base_url, chat_model or "served-model")) if chat_base_url else None
+    )
+    args: dict[str, Any] = {"base_url": None, "model": None, "api_key": "EMPTY", "chat": chat}
     return choose_embedding(kind, **{**args, **kw})
 
 
@@ -57,6 +57,11 @@ def test_auto_takes_minilm_when_the_local_extra_is_there(
     monkeypatch.setattr(embeddings, "local_minilm_installed", lambda: True)
     assert _choose("auto", chat_base_url=stub.base_url).kind == "minilm"
     assert not stub.requests  # no probe
+    assert _choose("auto", chat=_forbidden).kind == "minilm"  # nor a wait for the chat server
+
+
+def _forbidden() -> Endpoint:
+    raise AssertionError("the chat endpoint was resolved")
 
 
 @pytest.mark.usefixtures("no_local")
@@ -77,6 +82,7 @@ def test_auto_falls_back_to_onnx_when_the_endpoint_serves_none(chat_only: StubSt
 @pytest.mark.usefixtures("no_local")
 def test_auto_without_endpoint_is_onnx() -> None:
     assert _choose("auto").kind == "onnx"
+    assert _choose("onnx", chat=_forbidden).kind == "onnx"
     assert get_embedder("auto").name == "onnx"
 
 
@@ -140,3 +146,25 @@ def test_the_run_chooses_once_and_reports_its_embedder() -> None:
     assert result.report["embedder"]["kind"] == "hash"
     chosen = [e for e in events if e["event"] == "embedder"]
     assert len(chosen) == 1 and chosen[0]["text"] == "lexical hashing (asked for)"
+
+
+@pytest.mark.usefixtures("no_local")
+def test_a_run_on_a_loading_server_waits_then_embeds_through_it() -> None:
+    """The probe runs after the chat endpoint is up: a server still loading (503) is not taken for
+    one without embeddings; memory and relevance then use its /embeddings with the run's key."""
+    with openai_stub(StubState(models=["served-model"], embeddings=True, unavailable=2)) as stub:
+        context = WriterContext(
+            base_url=stub.base_url,
+            api_key="sk-chat",
+            memory=":memory:",
+            structured_plan=False,
+            max_revisions=0,
+            connect_wait=10,
+        )
+        result = write_document("Write a 300-word essay on maps.", context=context)
+    embedder = result.report["embedder"]
+    assert (embedder["kind"], embedder["base_url"]) == ("openai", stub.base_url)
+    assert embedder["model"] == "served-model"
+    embedded = [r for r in stub.requests if "input" in r]
+    assert len(embedded) > 1  # the probe, then the run's own texts
+    assert set(stub.keys) == {"Bearer sk-chat"}

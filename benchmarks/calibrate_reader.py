@@ -4,7 +4,7 @@ Precision, recall and F1 of each detector per language: meta-talk (per sentence)
 paragraph), off-subject (per paragraph, per embedder, with a sweep of thresholds) and headings; then
 the scorer's timing. One JSON object per line on stdout.
 
-.venv/bin/python benchmarks/calibrate_reader.py                     # minilm and hash
+.venv/bin/python benchmarks/calibrate_reader.py                     # minilm, onnx and hash
 .venv/bin/python benchmarks/calibrate_reader.py --embedding hash --no-timing
 """
 
@@ -129,7 +129,9 @@ def timing(embedding: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
-        "--embedding", action="append", help="minilm, hash or minilm+hash (with fallback); repeat"
+        "--embedding",
+        action="append",
+        help="minilm, onnx, hash or NAME+hash (with the lexical fallback); repeat",
     )
     parser.add_argument("--no-timing", action="store_true")
     args = parser.parse_args()
@@ -146,7 +148,7 @@ def main() -> None:
     )
     print(json.dumps({"detector": "meta", **by_language(paragraphs, meta_pairs)}))
     print(json.dumps({"detector": "junk", **by_language(paragraphs, junk_pairs)}))
-    for embedding in args.embedding or ["minilm", "hash", "minilm+hash"]:
+    for embedding in args.embedding or ["minilm", "onnx", "hash", "minilm+hash", "onnx+hash"]:
         print(json.dumps(relevance_report(paragraphs, embedding)), flush=True)
         if not args.no_timing and "+" not in embedding:
             print(json.dumps(timing(embedding)), flush=True)

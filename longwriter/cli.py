@@ -27,9 +27,14 @@ from rich.progress import (
 
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.cli_support import (
+    EmbeddingKey,
+    EmbeddingKind,
+    EmbeddingModel,
+    EmbeddingUrl,
     Fresh,
     KeepMemory,
     batch_checkpoints,
+    embedding_settings,
     parse_extra_body,
     print_error,
 )
@@ -232,7 +237,9 @@ class ProgressView(_LiveView):
     def on_event(self, event: dict[str, Any]) -> None:
         """Update from a ``custom`` stream event of the graph."""
         kind = event.get("event")
-        if kind == "plan":
+        if kind == "embedder":
+            self.progress.console.print(f"embedder: {event['text']}", markup=False)
+        elif kind == "plan":
             self.progress.console.print(
                 f"plan: [bold]{event['title']}[/] — {event['sections']} sections, {event['target_words']} words"
             )
@@ -346,7 +353,10 @@ def write(
     memory: Annotated[
         str | None, typer.Option(help="Chroma folder, :memory: or http://host:port")
     ] = None,
-    embedding: Annotated[str, typer.Option(help="minilm (bundled), hash, or openai")] = "minilm",
+    embedding: EmbeddingKind = None,
+    embedding_url: EmbeddingUrl = None,
+    embedding_model: EmbeddingModel = None,
+    embedding_key: EmbeddingKey = None,
     checkpoints: Annotated[
         Path | None,
         typer.Option(
@@ -420,8 +430,8 @@ def write(
             max_revisions=max_revisions,
             section_words=section_words,
             memory=memory,
-            embedding=embedding,
             review_plan=review_plan,
+            **embedding_settings(embedding, embedding_url, embedding_model, embedding_key),
             **({"extra_body": parse_extra_body(extra_body)} if extra_body else {}),
         )
         thread_id = thread_id or f"doc-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
@@ -628,12 +638,19 @@ def plan_cmd(
     connect_wait: ConnectWait = 30.0,
     gguf: Gguf = None,
     language: Language = None,
+    embedding: EmbeddingKind = None,
+    embedding_url: EmbeddingUrl = None,
+    embedding_model: EmbeddingModel = None,
+    embedding_key: EmbeddingKey = None,
 ) -> None:
     """Plan only: write the section plan to JSON, to edit and pass to `write --plan`."""
     from longwriter.api import make_plan
 
     try:
-        ctx = make_context(base_url, model, api_key, words, gguf, language, endpoint, connect_wait)
+        embedder = embedding_settings(embedding, embedding_url, embedding_model, embedding_key)
+        ctx = make_context(
+            base_url, model, api_key, words, gguf, language, endpoint, connect_wait, **embedder
+        )
         text = read_instruction(instruction)
         check_output_file(output, "--output")
         result = make_plan(text, context=ctx)

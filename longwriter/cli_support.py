@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
-from longwriter.errors import ConfigError, LongWriterError
+from longwriter.errors import ConfigError, LongWriterError, shown
 from longwriter.jsonl import json_object
 from longwriter.userfiles import check_output_file
 
@@ -45,6 +45,63 @@ KeepMemory = Annotated[
     ),
 ]
 _SQLITE_HEADER = b"SQLite format 3\x00"
+
+# Options of the embedder (write, plan, eval reader); each has an env var, as the endpoint flags do.
+EmbeddingKind = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding",
+        envvar="LONGWRITER_EMBEDDING",
+        help="auto (default: MiniLM with the local extra, else the endpoint's /embeddings if "
+        "served, else onnx), minilm, onnx (core install), openai or hash (lexical).",
+    ),
+]
+EmbeddingUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding-url",
+        "--embedding-base-url",
+        envvar="LONGWRITER_EMBEDDING_URL",
+        help="OpenAI-compatible URL serving /embeddings, e.g. http://gpu-box:8001/v1.",
+    ),
+]
+EmbeddingModel = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding-model",
+        envvar="LONGWRITER_EMBEDDING_MODEL",
+        help="Embedding model served there (default: the first it lists).",
+    ),
+]
+EmbeddingKey = Annotated[
+    str | None,
+    typer.Option(
+        "--embedding-key",
+        envvar="LONGWRITER_EMBEDDING_KEY",
+        help="API key of the embeddings server (default: the chat endpoint's --api-key).",
+    ),
+]
+
+
+def embedding_settings(
+    kind: str | None, url: str | None, model: str | None, key: str | None
+) -> dict[str, Any]:
+    """The embedder options as ``WriterContext`` fields, checked with the flags' names (a typo fails
+    now, before any model starts); options not given keep the context's defaults."""
+    from longwriter.llm.embeddings import KINDS
+    from longwriter.llm.endpoint import check_base_url
+
+    if kind is not None and kind not in KINDS:
+        raise ConfigError(f"--embedding must be one of {', '.join(KINDS)}, got {shown(kind)}")
+    if url is not None:
+        check_base_url(url, "--embedding-url")
+    given = {
+        "embedding": kind,
+        "embedding_base_url": url,
+        "embedding_model": model,
+        "embedding_api_key": key,
+    }
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def setup_logging(console: Console) -> None:

@@ -1,5 +1,5 @@
-"""A tiny OpenAI-compatible HTTP server for unit tests: ``/models`` and chat completions (streamed
-or not)."""
+"""A tiny OpenAI-compatible HTTP server for unit tests: ``/models``, chat completions (streamed
+or not) and, when asked to, ``/embeddings``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ class StubState:
     max_model_len: int | None = None
     reply: str = "Hello from the stub."
     unavailable: int = 0
+    embeddings: bool = False  # serve /embeddings (a 404 otherwise, as a chat-only vLLM answers)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)  # the Authorization headers received
     base_url: str = ""
 
 
@@ -67,7 +69,11 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             state.requests.append(body)
+            state.keys.append(self.headers.get("Authorization", ""))
             if self._busy():
+                return
+            if self.path.endswith("/embeddings"):
+                self._embeddings(body)
                 return
             usage = {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}
             head = {"id": "chatcmpl-stub", "created": 0, "model": body.get("model", "")}
@@ -82,6 +88,17 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             self._send(
                 200, {**head, "object": "chat.completion", "choices": [choice], "usage": usage}
             )
+
+        def _embeddings(self, body: dict[str, Any]) -> None:
+            """A 3-dimensional vector per input text (its length in one of them), or a 404."""
+            if not state.embeddings:
+                self._send(404, {"error": {"message": "this model does not embed"}})
+                return
+            texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+            data = [
+                {"index": i, "embedding": [1.0, float(len(t)), 0.5]} for i, t in enumerate(texts)
+            ]
+            self._send(200, {"object": "list", "data": data, "model": body.get("model", "")})
 
         def _stream(self, head: dict[str, Any], usage: dict[str, int]) -> None:
             """Server-sent events as OpenAI sends them: content, finish, usage, [DONE]."""

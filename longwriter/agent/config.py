@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pydantic import ConfigDict
 
 from longwriter.errors import ConfigError
+from longwriter.llm.embeddings import KINDS as EMBEDDINGS
 from longwriter.llm.endpoint import check_base_url
 
 ROLES = ("plan", "write")
@@ -158,12 +159,21 @@ class WriterContext:
     """Pause after planning (``interrupt``) so a human can edit the plan."""
     memory: str | None = None
     """Chroma location: a folder, ``:memory:``, or ``http://host:port``; None = ``$LONGWRITER_HOME/chroma``."""
-    embedding: str = "minilm"
-    """``minilm`` (bundled, offline), ``hash`` (no torch), or ``openai`` (an embeddings endpoint)."""
-    embedding_base_url: str | None = None
-    """OpenAI-compatible URL of the embeddings endpoint (``embedding`` = ``openai``)."""
-    embedding_model: str | None = None
-    """Model name at the embeddings endpoint; None takes the first it serves."""
+    embedding: str = field(default_factory=lambda: _env("LONGWRITER_EMBEDDING") or "auto")
+    """Embedder of memory and relevance: ``auto`` (an embeddings URL if set, else MiniLM with the
+    ``local`` extra, else the chat endpoint's ``/embeddings`` if it serves them, else ``onnx``),
+    ``minilm`` (``local`` extra), ``onnx`` (MiniLM int8, core install), ``openai`` (an embeddings
+    endpoint: ``embedding_base_url``, else ``base_url``) or ``hash`` (lexical only).
+    Defaults to ``$LONGWRITER_EMBEDDING``."""
+    embedding_base_url: str | None = field(default_factory=lambda: _env("LONGWRITER_EMBEDDING_URL"))
+    """OpenAI-compatible URL serving ``/embeddings`` (vLLM, TEI, OpenAI). Defaults to
+    ``$LONGWRITER_EMBEDDING_URL``."""
+    embedding_model: str | None = field(default_factory=lambda: _env("LONGWRITER_EMBEDDING_MODEL"))
+    """Embedding model name there; None takes the first the server lists. Defaults to
+    ``$LONGWRITER_EMBEDDING_MODEL``."""
+    embedding_api_key: str | None = field(default_factory=lambda: _env("LONGWRITER_EMBEDDING_KEY"))
+    """API key of the embeddings server; None sends ``api_key``. Defaults to
+    ``$LONGWRITER_EMBEDDING_KEY``."""
     retrieve_k: int = 3
     """Earlier passages retrieved from memory for a section when the text before it no longer fits
     the prompt; 0 retrieves none."""
@@ -180,6 +190,14 @@ class WriterContext:
             url = getattr(self, name)
             if url is not None:
                 check_base_url(url, name)
+        if self.embedding not in EMBEDDINGS:
+            raise ConfigError(
+                f"embedding must be one of {', '.join(EMBEDDINGS)}, got {self.embedding!r}"
+            )
+        if self.embedding == "openai" and not (self.embedding_base_url or self.base_url):
+            raise ConfigError(
+                "embedding 'openai' needs an embeddings URL (--embedding-url) or a --base-url"
+            )
         if self.prompt_layout not in PROMPT_LAYOUTS:
             raise ConfigError(
                 f"prompt_layout must be one of {', '.join(PROMPT_LAYOUTS)}, got {self.prompt_layout!r}"
@@ -225,6 +243,11 @@ class WriterContext:
         return RoleEndpoint(
             spec["base_url"], spec.get("model") or None, spec.get("api_key") or self.api_key
         )
+
+    @property
+    def embedding_key(self) -> str:
+        """The key sent to the embeddings server: its own, else the chat endpoint's."""
+        return self.embedding_api_key or self.api_key
 
     def memory_location(self) -> str:
         """The Chroma location to use."""

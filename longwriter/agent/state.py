@@ -177,5 +177,8 @@ class WriterState(TypedDict, total=False):
     stats: Annotated[dict[str, float], add_numbers]
     calibration: dict[str, float]
     loop_level: int  # anti-loop sampling level learned in this run (see longwriter.llm.sampling)
+    embedder: dict[
+        str, Any
+    ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node
     document: str
     report: dict[str, Any]

@@ -12,6 +12,7 @@ LongBench-Write does for an empty response, so failures cannot raise the mean.
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
@@ -27,9 +28,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.cli_support import (
     Checkpoints,
+    EmbeddingKey,
+    EmbeddingModel,
+    EmbeddingUrl,
     Fresh,
     KeepMemory,
     batch_checkpoints,
+    embedding_settings,
     guarded,
     parse_extra_body,
     setup_logging,
@@ -658,13 +663,8 @@ def nll(
     _emit({"command": "nll", "pred": str(pred), "scorer": scorer.name, **files, **summary})
 
 
-class Embedding(StrEnum):
-    """Embedder of the off-subject measure (see ``WriterContext.embedding``)."""
-
-    minilm = "minilm"
-    hash = "hash"
-    openai = "openai"
-    none = "none"
+NO_EMBEDDING = "none"
+"""``eval reader --embedding none``: skip the off-subject measure."""
 
 
 @app.command()
@@ -674,20 +674,18 @@ def reader(
     dataset: RequiredSet = None,
     limit: Limit = None,
     embedding: Annotated[
-        Embedding,
+        str,
         typer.Option(
-            help="Embedder judging paragraphs off the subject (minilm: bundled; hash: lexical; "
-            "openai: --embedding-base-url/--embedding-model; none: skip that measure). Where it "
-            "cannot tell subjects apart in the document's language (MiniLM on Chinese), the "
-            "lexical one is used."
+            envvar="LONGWRITER_EMBEDDING",
+            help="Embedder judging paragraphs off the subject: auto (MiniLM with the local "
+            "extra, else onnx; or --embedding-url), minilm, onnx, hash (lexical), openai "
+            "(--embedding-url) or none (skip that measure). Where it cannot tell subjects apart "
+            "in the document's language (MiniLM on Chinese), the lexical one is used.",
         ),
-    ] = Embedding.minilm,
-    embedding_base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible embeddings URL (--embedding openai).")
-    ] = None,
-    embedding_model: Annotated[
-        str | None, typer.Option(help="Embedding model name (--embedding openai).")
-    ] = None,
+    ] = "auto",
+    embedding_url: EmbeddingUrl = None,
+    embedding_model: EmbeddingModel = None,
+    embedding_key: EmbeddingKey = None,
     out: Annotated[
         Path | None, typer.Option(help="Per-row figures JSONL; default PRED.reader.jsonl.")
     ] = None,
@@ -700,16 +698,22 @@ def reader(
     then the summary; the full per-section rows go to --out (rewritten on every run), which `eval
     report` picks up.
     """
-    from longwriter.llm.embeddings import get_embedder
+    from longwriter.llm.embeddings import choose_embedding, get_embedder
     from longwriter.text.reader import SubjectScorer
 
-    preds, required = _selected(pred, dataset, limit, skip_bad)
-    out = out or artifact(pred, "reader.jsonl")
     scorer: ScorerFactory | None = None
-    if embedding is not Embedding.none:
-        embedder = get_embedder(embedding.value, embedding_base_url, embedding_model)
+    if embedding != NO_EMBEDDING:
+        settings = embedding_settings(embedding, embedding_url, embedding_model, embedding_key)
+        key = settings.get("embedding_api_key") or os.environ.get("LONGWRITER_API_KEY") or "EMPTY"
+        choice = choose_embedding(
+            embedding, base_url=embedding_url, model=embedding_model, api_key=key
+        )
+        embedder = get_embedder(choice.kind, choice.base_url, choice.model, key)
         fallback = get_embedder("hash").embed
         scorer = partial(SubjectScorer, embedder.embed, fallback=fallback, lexical=embedder.lexical)
+        embedding = choice.kind
+    preds, required = _selected(pred, dataset, limit, skip_bad)
+    out = out or artifact(pred, "reader.jsonl")
     out.unlink(missing_ok=True)
     rows = []
     for p in preds:
@@ -723,7 +727,7 @@ def reader(
             "command": "reader",
             "pred": str(pred),
             "out": str(out),
-            "embedding": embedding.value,
+            "embedding": embedding,
             "missing": missing,
             **summarize_reader([r["document"] for r in rows]),
         }

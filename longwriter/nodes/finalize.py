@@ -173,6 +173,7 @@ def build_report(
         "plan_problems": [dict(p) for p in state.get("plan_notes") or []],
         "form": dict(state.get("form") or {}),
         "loop_level": state.get("loop_level", 0),
+        "embedder": dict(state.get("embedder") or {}),
     }
 
 

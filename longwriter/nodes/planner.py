@@ -16,6 +16,7 @@ from longwriter.agent.config import WriterContext
 from longwriter.agent.models import ChatModels, Reply
 from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
 from longwriter.errors import BackendError, ConfigError, shown
+from longwriter.llm.embeddings import EmbeddingChoice
 from longwriter.nodes.common import Services
 from longwriter.nodes.plan_parse import (
     join_parts,
@@ -336,7 +337,7 @@ def plan_sections(
 def subject_scorer(svc: Services, state: WriterState) -> OffSubject | None:
     """The run's embedding judge of what is on the subject, for embedders that carry meaning (hashed
     embeddings are lexical only: the plan check's own lexical test is the better judge there)."""
-    return None if svc.ctx.embedding == "hash" else svc.scorer(state).off_subject
+    return None if svc.embedding(state).kind == "hash" else svc.scorer(state).off_subject
 
 
 def _report_notes(svc: Services, notes: list[PlanProblem]) -> list[PlanProblem]:
@@ -367,6 +368,8 @@ def plan(
     subject = subject_of(instruction)
     doc_id = str((config.get("configurable") or {}).get("thread_id") or uuid.uuid4().hex)
     stats: dict[str, float] = {}
+    embedder = state.get("embedder") or svc.choose_embedding().as_dict()
+    svc.emit("embedder", **embedder, text=EmbeddingChoice.from_dict(embedder).describe())
     brief = PlanBrief(
         instruction=instruction,
         language=language,
@@ -375,7 +378,13 @@ def plan(
         section_words=ctx.section_words,
         form=form,
         off_subject=subject_scorer(
-            svc, {"instruction": instruction, "subject": subject, "language": language}
+            svc,
+            {
+                "instruction": instruction,
+                "subject": subject,
+                "language": language,
+                "embedder": embedder,
+            },
         ),
     )
     if state.get("plan") is not None:  # an empty plan is a mistake, not "no plan"
@@ -413,6 +422,7 @@ def plan(
         "language": language,
         "form": form,
         "subject": subject,
+        "embedder": embedder,
         "plan_notes": notes,
         "doc_id": doc_id,
         "title": title,

@@ -208,6 +208,29 @@ def test_bad_urls_fail_at_once(args: list[str]) -> None:
 
 
 @pytest.mark.usefixtures("no_model")
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--embedding", "bert"], {}, "--embedding must be one of auto, minilm, onnx"),
+        (["--embedding-url", "gpu:8001"], {}, "--embedding-url must be an http://"),
+        ([], {"LONGWRITER_EMBEDDING_URL": "gpu:8001"}, "--embedding-url must be an http://"),
+        ([], {"LONGWRITER_EMBEDDING": "bert"}, "--embedding must be one of"),
+        (
+            ["--embedding", "openai"],
+            {},
+            "needs an embeddings URL (--embedding-url) or a --base-url",
+        ),
+    ],
+)
+@pytest.mark.parametrize("command", ["write", "plan"])
+def test_bad_embedder_options_fail_at_once(
+    command: str, args: list[str], env: dict[str, str], message: str
+) -> None:
+    result = runner.invoke(app, [command, "Write about tea.", *args], env=env)
+    _one_error_line(result, message)
+
+
+@pytest.mark.usefixtures("no_model")
 def test_bad_urls_fail_at_once_in_dataset_build(tmp_path: Path) -> None:
     rows = _file(tmp_path / "in.jsonl", json.dumps({"prompt": "Write about tea."}))
     args = ["dataset", "build", "-i", str(rows), "-o", str(tmp_path / "out.jsonl")]

@@ -392,7 +392,7 @@ def run(
         }
         given = [name for name, value in agent_only.items() if value]
         if given:
-            raise ConfigError(f"{', '.join(given)} only apply to --mode agent")
+            raise ConfigError(f"{', '.join(given)}: only with --mode agent")
     tasks = _tasks(dataset, skip_bad, limit)
     options = _agent_options(agent_option)
     keep = batch_checkpoints(checkpoints, fresh, keep_memory)

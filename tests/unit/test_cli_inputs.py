@@ -243,7 +243,7 @@ def test_agent_only_options_in_direct_mode(tmp_path: Path) -> None:
     out = str(tmp_path / "p.jsonl")
     args = ["eval", "run", "--dataset", str(rows), "--out", out, "--mode", "direct"]
     result = runner.invoke(app, [*args, "--fresh", "--checkpoints", str(tmp_path / "c.sqlite")])
-    _one_error_line(result, "--checkpoints, --fresh only apply to --mode agent")
+    _one_error_line(result, "--checkpoints, --fresh: only with --mode agent")
 
 
 # --- outputs ------------------------------------------------------------------------------------

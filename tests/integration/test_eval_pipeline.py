@@ -27,9 +27,9 @@ ROWS = [
         "prompt": "Write a 300-word blog post about the benefits of walking.",
         "length": 300,
     },
-    {"idx": 2, "prompt": "Write a 300-word story about a lighthouse keeper.", "length": 300},
-    {"idx": 3, "prompt": "写一篇300字的短文，介绍春节的传统习俗。", "length": 300},
+    {"idx": 2, "prompt": "写一篇300字的短文，介绍春节的传统习俗。", "length": 300},
 ]
+N = len(ROWS)  # an English and a Chinese row: the longest test of the suite, kept to two
 
 
 def _eval(*args: str) -> dict[str, Any]:
@@ -51,25 +51,25 @@ def test_run_score_judge_nll_and_report(local_server: LocalServer, tmp_path: Pat
     # direct: one plain call per row (max_tokens capped only to bound the test's runtime)
     direct = ["run", "--dataset", str(dataset), "--out", str(preds["direct"]), "--mode", "direct"]
     summary = _eval(*direct, *server, "--max-tokens", "800")
-    assert (summary["done"], summary["failed"]) == (3, 0), summary["errors"]
+    assert (summary["done"], summary["failed"]) == (N, 0), summary["errors"]
     rows = [row for _, row in read_jsonl(preds["direct"])]
-    assert sorted(r["key"] for r in rows) == ["1", "2", "3"]
+    assert sorted(r["key"] for r in rows) == [str(r["idx"]) for r in ROWS]
     for row in rows:
         assert row["words"] == count_words_longbench(row["response"])
         assert row["completion_tokens"] > 0 and row["seconds"] > 0
     again = _eval(*direct, *server)  # resume: everything is already there
-    assert (again["skipped"], again["done"]) == (3, 0)
+    assert (again["skipped"], again["done"]) == (N, 0)
     assert again["S_l"] == summary["S_l"]
 
     agent = ["run", "--dataset", str(dataset), "--out", str(preds["agent"]), "--mode", "agent"]
     summary = _eval(*agent, *server, "--agent-option", "max_revisions=1")
     # The 135M model sometimes cannot produce a plan: such rows are recorded, not written.
-    assert summary["done"] >= 1 and summary["done"] + summary["failed"] == 3, summary["errors"]
+    assert summary["done"] >= 1 and summary["done"] + summary["failed"] == N, summary["errors"]
     assert all(e["error"] for e in summary["errors"])
     for _, row in read_jsonl(preds["agent"]):
         assert row["mode"] == "agent" and row["report"]["sections"]
         assert row["words"] == count_words_longbench(row["response"]) > 0
-    rows_of = {"direct": 3, "agent": summary["done"]}
+    rows_of = {"direct": N, "agent": summary["done"]}
 
     for mode, pred in preds.items():
         plot = tmp_path / f"{mode}.length.png"

@@ -321,11 +321,7 @@ def check_plan(
     language, instruction = brief.language, brief.instruction
     if not sections:
         return [problem(None, "plan", PlanCode.NO_SECTIONS, "the plan has no sections")]
-    for code in (
-        heading_problems(title, language=language, instruction=instruction)
-        if title is not None
-        else []
-    ):
+    for code in title_problems(title, brief) if title is not None else []:
         out.append(problem(None, "title", code, f"title {title!r}: {code}"))
     if title is not None and title_off_subject(title, brief):
         message = f"title {title!r} is not about {brief.subject!r}"
@@ -381,6 +377,16 @@ def check_plan(
 
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
+
+
+def title_problems(title: str, brief: PlanBrief) -> list[str]:
+    """The heading problems of a document title; the subject's own phrase may read as a clause
+    ("The volunteers who restore old steam locomotives": cutting it to "The volunteers" lost
+    what the document is about)."""
+    found = heading_problems(title, language=brief.language, instruction=brief.instruction)
+    if title == title_from_subject(brief.subject, brief.language):
+        return [p for p in found if p != HeadingProblem.SENTENCE]
+    return found
 
 
 def title_from_subject(subject: str, language: str = "en") -> str:
@@ -544,7 +550,9 @@ def mend_plan(
             items = _merge_to(items, brief.asked_sections())
         _mend_points(items, brief)
         items = _mend_headings(items, brief)
-        new_title = _mend_heading(new_title, brief) if new_title else ""
+        new_title = new_title or ""
+        if title_problems(new_title, brief):
+            new_title = _mend_heading(new_title, brief)
         new_title = "" if title_off_subject(new_title, brief) else new_title
     new_title = new_title or title_from_subject(brief.subject, brief.language)
     if not user:

@@ -439,3 +439,28 @@ def test_the_aspect_requests_format_echoed_is_no_main_point() -> None:
     )
     assert not acceptable_point(echo, glass)
     assert acceptable_point("One item has been lost from the Roman glass collection.", glass)
+
+
+@pytest.mark.parametrize(
+    ("instruction", "title"),
+    [
+        (
+            "Write a 2,500-word feature article about the volunteers who restore old steam locomotives.",
+            "The volunteers who restore old steam locomotives",
+        ),
+        (
+            "Write a 1,200-word short story about a girl who repairs clocks in a mountain village.",
+            "A girl who repairs clocks in a mountain village",
+        ),
+    ],
+)
+def test_a_title_made_from_the_subject_is_not_cut_to_its_head(instruction: str, title: str) -> None:
+    """Held-out documents came out titled "The volunteers" and "A girl": the title made from the
+    subject reads as a clause, and the heading check cut it as a sentence."""
+    plan = [
+        {"title": "Overview", "main_point": "What the subject is.", "words": 400},
+        {"title": "Background", "main_point": "Where it comes from.", "words": 400},
+    ]
+    mended = mend_plan(None, plan, brief(instruction))
+    assert mended.title == title
+    assert not [p for p in mended.notes if p["target"] == "title" and not p["repaired"]]

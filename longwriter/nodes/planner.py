@@ -239,10 +239,13 @@ def ask_plan(
     }
     max_tokens = min(4096, 80 * n + 200)
     formats = json_formats(svc) if ctx.structured_plan else []
+    barren: set[bool] = set()  # kinds (structured or not) whose reply held no section at all
     attempt = -1
     while attempt < PLAN_ATTEMPTS - 1:
         attempt += 1
-        structured = bool(formats) and attempt % 2 == 0
+        structured = _plan_kind(attempt, bool(formats), barren)
+        if structured is None:
+            break
         try:
             if structured:
                 prompt = render("plan_json", brief.language, **values)
@@ -265,6 +268,8 @@ def ask_plan(
             continue
         except ValueError:  # invalid JSON
             title, sections = None, []
+        if not sections:
+            barren.add(structured)
         mended = mend_plan(title, sections, brief)
         if mended.usable:
             return mended
@@ -276,6 +281,14 @@ def ask_plan(
         )
         values["problems"] = fix_request(mended.notes, brief, n)
     return None
+
+
+def _plan_kind(attempt: int, structured_ok: bool, barren: set[bool]) -> bool | None:
+    """Whether attempt ``attempt`` asks for JSON (True) or lines (False): they alternate, JSON
+    first, but a kind whose reply held no section at all is not asked again in this run (SmolLM2's
+    line plans in Chinese are hundreds of tokens of noise, ~50 s each); None when no kind is left."""
+    kinds = (attempt % 2 == 0, attempt % 2 != 0) if structured_ok else (False,)
+    return next((k for k in kinds if k not in barren), None)
 
 
 def ask_subtopics(

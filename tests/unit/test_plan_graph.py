@@ -96,6 +96,14 @@ def test_model_that_cannot_plan_gets_a_plan_around_its_subtopics() -> None:
     )
 
 
+def test_a_kind_of_plan_reply_that_held_no_section_is_not_asked_again() -> None:
+    # JSON, then lines: both replies hold no section at all, so the two attempts left are skipped
+    result, fake, event = run(COFFEE, ["I cannot help with that."] * 2 + [SUBTOPICS])
+    assert len(fake.calls) == 2 + 1 + len(result.report["sections"])  # plans, subtopics, sections
+    assert any(p["code"] == "subtopic_plan" for p in event["problems"])
+    assert headings_of(result.text)[0] == "Ethiopian legends"
+
+
 def test_model_that_cannot_even_list_subtopics_gets_a_skeleton() -> None:
     replies = [UNUSABLE_PLAN] * PLAN_ATTEMPTS + ["Please provide the details."] * SUBTOPIC_ATTEMPTS
     result, _, event = run(COFFEE, replies)

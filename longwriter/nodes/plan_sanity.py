@@ -146,15 +146,20 @@ class PlanBrief:
         return min(MAX_PLANNED, max(1, round(words / self.section_words)))
 
     def min_sections(self) -> int:
-        """Fewer distinct headings than this is no plan for this length: a sixth of those asked for
-        (SmolLM2 planned 10,000 words on vaccines as one chapter, written as 23 parts under one
-        heading; two chapters of 2,500 characters each are still a plan)."""
-        return math.ceil(self.asked_sections() / 6)
+        """Fewer distinct headings than this is no plan for this length: a quarter of those asked for,
+        i.e. at most about four parts under one heading (SmolLM2 planned 10,000 words on vaccines
+        as one chapter, written as 23 parts under one heading, and a 3,500-word white paper as two
+        chapters of 1,750 words; two chapters of 2,500 characters each are still a plan)."""
+        return math.ceil(self.asked_sections() / MAX_PARTS_PER_HEADING)
 
     def max_sections(self) -> int:
         """More sections than this is not a plan for this length ("40 sections for 800 words")."""
         wanted = max(1, round(self.target_words / self.section_words))
         return max(2 * wanted, wanted + 2)
+
+
+MAX_PARTS_PER_HEADING = 4
+"""A plan needs about one heading per this many of the sections asked for (see ``min_sections``)."""
 
 
 @dataclass

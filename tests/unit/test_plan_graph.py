@@ -128,11 +128,11 @@ def test_email_is_rendered_without_title_and_headings_and_not_planned_by_the_mod
 def test_chinese_plan_with_debris_is_repaired() -> None:
     reply = (
         "标题：长城的历史\n"
-        "第1段 - 主要内容：第1段：长城的起源：春秋战国时期各国修筑长城 - 字数要求：2500字\n"
-        "第2段 - 主要内容：长城的历史：明朝重修长城，用砖石建造 - 字数要求：2500字"
+        "第1段 - 主要内容：第1段：长城的起源：春秋战国时期各国修筑长城 - 字数要求：1500字\n"
+        "第2段 - 主要内容：长城的历史：明朝重修长城，用砖石建造 - 字数要求：1500字"
     )
     fake = ReplayWriter(replies=[reply] + ["1. 起源\n2. 修建"] * 10)
-    plan = make_plan("写一篇5000字的关于长城历史的文章", context=ctx(), chat_model=fake)
+    plan = make_plan("写一篇3000字的关于长城历史的文章", context=ctx(), chat_model=fake)
     headings = [
         part_of(s["title"])[0] if part_of(s["title"]) else s["title"] for s in plan["sections"]
     ]

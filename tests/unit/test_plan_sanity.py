@@ -192,6 +192,22 @@ def test_one_heading_for_a_long_document_is_too_few() -> None:
     assert (None, "too_few_sections") not in codes(check_plan("Vaccines", talk, speech))
 
 
+def test_two_chapters_for_a_white_paper_of_3500_words_are_too_few() -> None:
+    """SmolLM2's plan for a 3,500-word white paper: "Introduction" and "Benefits", 1,750 words each."""
+    paper = brief("Write a 3,500-word white paper on solar microgrids for rural health clinics.", 3500)
+    two = [
+        sec("Introduction", "Solar microgrids and their role in rural clinics.", 1750),
+        sec("Benefits of solar microgrids", "What solar microgrids give rural clinics.", 1750),
+    ]
+    assert (None, "too_few_sections") in codes(check_plan("Solar microgrids", two, paper))
+    four = [
+        *two,
+        sec("Costs of solar microgrids", "What a solar microgrid for a clinic costs.", 875),
+        sec("Running a solar microgrid", "Who keeps a clinic's solar microgrid working.", 875),
+    ]
+    assert (None, "too_few_sections") not in codes(check_plan("Solar microgrids", four, paper))
+
+
 def test_forty_sections_for_800_words_are_merged() -> None:
     b = brief("Write 800 words on coffee.", 800)
     plan = [sec(f"Coffee fact {i}", f"Coffee fact number {i}.", 20) for i in range(40)]

@@ -194,7 +194,9 @@ def test_one_heading_for_a_long_document_is_too_few() -> None:
 
 def test_two_chapters_for_a_white_paper_of_3500_words_are_too_few() -> None:
     """SmolLM2's plan for a 3,500-word white paper: "Introduction" and "Benefits", 1,750 words each."""
-    paper = brief("Write a 3,500-word white paper on solar microgrids for rural health clinics.", 3500)
+    paper = brief(
+        "Write a 3,500-word white paper on solar microgrids for rural health clinics.", 3500
+    )
     two = [
         sec("Introduction", "Solar microgrids and their role in rural clinics.", 1750),
         sec("Benefits of solar microgrids", "What solar microgrids give rural clinics.", 1750),

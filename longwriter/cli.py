@@ -360,7 +360,11 @@ def write(
         Path | None, typer.Option("--plan", help="plan JSON to write from (see `longwriter plan`)")
     ] = None,
     review_plan: Annotated[
-        bool, typer.Option("--review-plan", help="show the plan and let you edit it first")
+        bool,
+        typer.Option(
+            "--review-plan",
+            help="after planning, open the plan in your editor ($EDITOR) to edit it",
+        ),
     ] = False,
     temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
     max_revisions: Annotated[int, typer.Option(help="revision attempts per section")] = 2,

@@ -634,7 +634,8 @@ def _load_plan(path: Path) -> Any:
 def _review(plan: dict[str, Any]) -> Any:
     """The plan opened as JSON in the user's editor ($VISUAL, $EDITOR): the edited plan (checked like
     a --plan file), or None to keep the plan as planned (no terminal, editor quit without saving,
-    nothing changed). Invalid JSON is shown in one line and the editor opens again on it."""
+    nothing changed). An invalid edit is reported in one line and, if the user agrees, reopened as
+    they left it."""
     planned = json.dumps(plan, ensure_ascii=False, indent=2) + "\n"
     if not sys.stdin.isatty():
         err.print(planned, markup=False, highlight=False)

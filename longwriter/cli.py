@@ -10,9 +10,11 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
+import click
 import typer
 from langchain_core.runnables import RunnableConfig
 from rich.console import Console
@@ -27,12 +29,15 @@ from rich.progress import (
 
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.cli_support import (
+    ApiKey,
+    BaseUrl,
     EmbeddingKey,
     EmbeddingKind,
     EmbeddingModel,
     EmbeddingUrl,
     Fresh,
     KeepMemory,
+    ModelName,
     batch_checkpoints,
     embedding_settings,
     parse_extra_body,
@@ -64,25 +69,39 @@ app.add_typer(dataset_app, name="dataset")
 app.add_typer(train_app, name="train")
 err = Console(stderr=True)
 
-BaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        help="OpenAI-compatible URL, e.g. http://gpu-box:8000/v1 (default: embedded model)",
-        envvar="LONGWRITER_BASE_URL",
-    ),
-]
-Model = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        help="served model name (default: the first the server lists)",
-        envvar="LONGWRITER_MODEL",
-    ),
-]
-ApiKey = Annotated[
-    str, typer.Option("--api-key", envvar="LONGWRITER_API_KEY", help="API key for the server")
-]
+
+def package_version() -> str:
+    """The installed distribution's version, else (a checkout on PYTHONPATH) the package's own."""
+    try:
+        return metadata.version("longwriter")
+    except metadata.PackageNotFoundError:
+        from longwriter import __version__
+
+        return __version__
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        print(f"longwriter {package_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options of ``longwriter`` itself, before the command."""
+
+
 Words = Annotated[
     int | None,
     typer.Option("--words", "-w", help="target length in words (default: from the instruction)"),
@@ -97,7 +116,9 @@ Endpoints = Annotated[
     list[str] | None,
     typer.Option(
         "--endpoint",
-        help="ROLE=URL[,MODEL]: send the plan or write calls to their own server (repeatable)",
+        envvar="LONGWRITER_ENDPOINTS",
+        help="ROLE=URL[,MODEL]: send the plan or write calls to their own server (repeatable; "
+        "in the env var, separated by spaces)",
     ),
 ]
 Format = Annotated[
@@ -323,7 +344,7 @@ def write(
         Path | None, typer.Option("--report", help="report JSON (default: beside the output)")
     ] = None,
     base_url: BaseUrl = None,
-    model: Model = None,
+    model: ModelName = None,
     api_key: ApiKey = "EMPTY",
     endpoint: Endpoints = None,
     connect_wait: ConnectWait = 30.0,
@@ -339,7 +360,11 @@ def write(
         Path | None, typer.Option("--plan", help="plan JSON to write from (see `longwriter plan`)")
     ] = None,
     review_plan: Annotated[
-        bool, typer.Option("--review-plan", help="show the plan and let you edit it first")
+        bool,
+        typer.Option(
+            "--review-plan",
+            help="after planning, open the plan in your editor ($EDITOR) to edit it",
+        ),
     ] = False,
     temperature: Annotated[float, typer.Option(help="sampling temperature")] = 0.7,
     max_revisions: Annotated[int, typer.Option(help="revision attempts per section")] = 2,
@@ -607,21 +632,35 @@ def _load_plan(path: Path) -> Any:
 
 
 def _review(plan: dict[str, Any]) -> Any:
-    """Show the plan; the user accepts it or edits it as a JSON file (checked like a --plan file)."""
-    edit = Path(f"plan-review-{uuid.uuid4().hex[:6]}.json")
-    save_json(edit, plan)
-    err.print(json.dumps(plan, ensure_ascii=False, indent=2))
+    """The plan opened as JSON in the user's editor ($VISUAL, $EDITOR): the edited plan (checked like
+    a --plan file), or None to keep the plan as planned (no terminal, editor quit without saving,
+    nothing changed). An invalid edit is reported in one line and, if the user agrees, reopened as
+    they left it."""
+    planned = json.dumps(plan, ensure_ascii=False, indent=2) + "\n"
     if not sys.stdin.isatty():
+        err.print(planned, markup=False, highlight=False)
         err.print("(no terminal: accepting the plan as is)")
-        edit.unlink()
         return None
-    typer.prompt(
-        f"Edit {edit} if you like, then press Enter to continue", default="", show_default=False
-    )
-    try:
-        return _user_plan(read_user_text(edit, "edited plan"), f"the edited plan {edit}")
-    finally:
-        edit.unlink(missing_ok=True)
+    text = planned
+    while True:
+        try:
+            edited = click.edit(text, extension=".json")
+        except click.ClickException as exc:
+            raise ConfigError(
+                f"cannot edit the plan: {exc.format_message()} (set $EDITOR)"
+            ) from None
+        if edited is None or edited.strip() == planned.strip():
+            err.print("plan kept as planned")
+            return None
+        try:
+            return _user_plan(edited, "the edited plan")
+        except ConfigError as exc:
+            print_error(err, str(exc))
+            if not typer.confirm(
+                "Edit it again? (no: keep the plan as planned)", default=True, err=True
+            ):
+                return None
+            text = edited
 
 
 @app.command("plan")
@@ -632,7 +671,7 @@ def plan_cmd(
     ),
     words: Words = None,
     base_url: BaseUrl = None,
-    model: Model = None,
+    model: ModelName = None,
     api_key: ApiKey = "EMPTY",
     endpoint: Endpoints = None,
     connect_wait: ConnectWait = 30.0,

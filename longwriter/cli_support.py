@@ -22,6 +22,80 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# The naming every command follows: -i/--input is the file it reads (write, plan, export and
+# `dataset stats` take it as their argument), -o/--output what it writes (one file; for `train` the
+# model folder), --out-dir a folder of outputs; every endpoint flag has an env var.
+INPUT = ("--input", "-i")
+OUTPUT = ("--output", "-o")
+
+
+def input_option(help: str) -> Any:
+    """The option naming the file a command reads."""
+    return typer.Option(*INPUT, help=help)
+
+
+def output_option(help: str) -> Any:
+    """The option naming what a command writes."""
+    return typer.Option(*OUTPUT, help=help)
+
+
+def old_names(**renamed: str) -> dict[str, Any]:
+    """Context settings under which the names options had before still work, hidden from --help, so
+    users' scripts keep running: ``old_names(out="output")`` reads ``--out`` as ``--output``.
+
+    Click hands option names to ``token_normalize_func`` without their dashes (``-t`` as ``t``),
+    and choice values too: no old name may be a choice value of the command.
+    """
+    table = {old.replace("_", "-"): new for old, new in renamed.items()}
+    return {"token_normalize_func": lambda name: table.get(name, name)}
+
+
+# The model endpoint of the commands that call one (write, plan, eval, dataset build, dpo-pairs).
+BaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar="LONGWRITER_BASE_URL",
+        help="OpenAI-compatible URL, e.g. http://gpu-box:8000/v1 (default: the embedded model).",
+    ),
+]
+ModelName = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        envvar="LONGWRITER_MODEL",
+        help="Served model name (default: the first the server lists).",
+    ),
+]
+ApiKey = Annotated[
+    str, typer.Option("--api-key", envvar="LONGWRITER_API_KEY", help="API key of the server.")
+]
+# The judge endpoint (eval quality, train dpo-pairs); its key defaults to the model's.
+JudgeBaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--judge-base-url",
+        envvar="LONGWRITER_JUDGE_BASE_URL",
+        help="OpenAI-compatible URL of the judge model.",
+    ),
+]
+JudgeModel = Annotated[
+    str | None,
+    typer.Option(
+        "--judge-model",
+        envvar="LONGWRITER_JUDGE_MODEL",
+        help="Judge model name (default: the first the server lists).",
+    ),
+]
+JudgeApiKey = Annotated[
+    str,
+    typer.Option(
+        "--judge-api-key",
+        envvar=["LONGWRITER_JUDGE_API_KEY", "LONGWRITER_API_KEY"],
+        help="API key of the judge server.",
+    ),
+]
+
 # Options of every batch of documents (write --batch, eval run, dataset build).
 Checkpoints = Annotated[
     Path | None,

@@ -26,11 +26,17 @@ from rich.table import Table
 
 from longwriter.batch import BatchEvent
 from longwriter.cli_support import (
+    ApiKey,
+    BaseUrl,
     Checkpoints,
     Fresh,
     KeepMemory,
+    ModelName,
     batch_checkpoints,
     guarded,
+    input_option,
+    old_names,
+    output_option,
     setup_logging,
 )
 from longwriter.data.filters import FilterConfig
@@ -86,19 +92,15 @@ class _BuildProgress:
         )
 
 
-@app.command()
+@app.command(context_settings=old_names(instructions="input", out="output"))
 @_guard
 def build(
-    instructions: Annotated[
-        Path, typer.Option("--instructions", "-i", help="JSONL rows with 'prompt' (+ 'length').")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Training JSONL to write.")],
+    instructions: Annotated[Path, input_option("JSONL rows with 'prompt' (+ 'length').")],
+    out: Annotated[Path, output_option("Training JSONL to write.")],
     concurrency: Annotated[int, typer.Option(min=1, help="Documents in flight at once.")] = 1,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible URL (vLLM); default: embedded model.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Served model name.")] = None,
-    api_key: Annotated[str, typer.Option(envvar="LONGWRITER_API_KEY")] = "EMPTY",
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    api_key: ApiKey = "EMPTY",
     temperature: float = 0.7,
     top_p: float = 0.9,
     min_length_ratio: Annotated[
@@ -119,8 +121,8 @@ def build(
 ) -> None:
     """Run the agent on every instruction (resumable) and keep the documents that pass the filters.
 
-    Writes OUT (chat-format rows with metadata), OUT.build.jsonl (every generated document) and
-    OUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows,
+    Writes OUTPUT (chat-format rows with metadata), OUTPUT.build.jsonl (every generated document)
+    and OUTPUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows,
     continues unfinished documents from their checkpoints and re-applies the filters to all rows.
     """
     from longwriter.agent.config import WriterContext
@@ -133,7 +135,7 @@ def build(
     )
     if not loaded.instructions:
         raise ConfigError(f"no usable instruction in {instructions}: {loaded.describe()}")
-    check_output_file(out, "--out")
+    check_output_file(out, "--output")
     keep = batch_checkpoints(checkpoints, fresh, keep_memory)
     endpoint = resolve_endpoint(base_url, model, api_key)
     window = check_endpoint(endpoint)
@@ -225,11 +227,11 @@ def stats(
     _emit(result)
 
 
-@app.command()
+@app.command(context_settings=old_names(topics="input", t="i", out="output"))
 @_guard
 def instructions(
-    topics: Annotated[Path, typer.Option("--topics", "-t", help="Text file, one topic a line.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Instruction JSONL to write.")],
+    topics: Annotated[Path, input_option("Text file, one topic a line.")],
+    out: Annotated[Path, output_option("Instruction JSONL to write.")],
     min_words: Annotated[int, typer.Option(min=1, help="Shortest target.")] = 2000,
     max_words: Annotated[int, typer.Option(min=1, help="Longest target.")] = 20000,
     language: Annotated[
@@ -243,7 +245,7 @@ def instructions(
     rows = make_instructions(
         read_topics(topics), min_words=min_words, max_words=max_words, language=language, seed=seed
     )
-    check_output_file(out, "--out")
+    check_output_file(out, "--output")
     save_jsonl(out, rows)
     lengths = sorted(r["length"] for r in rows)
     _emit({"out": str(out), "rows": len(rows), "min": lengths[0], "max": lengths[-1]})

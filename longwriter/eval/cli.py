@@ -27,15 +27,24 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from longwriter.batch import BatchEvent, BatchSummary, run_resumable
 from longwriter.cli_support import (
+    ApiKey,
+    BaseUrl,
     Checkpoints,
     EmbeddingKey,
     EmbeddingModel,
     EmbeddingUrl,
     Fresh,
+    JudgeApiKey,
+    JudgeBaseUrl,
+    JudgeModel,
     KeepMemory,
+    ModelName,
     batch_checkpoints,
     embedding_settings,
     guarded,
+    input_option,
+    old_names,
+    output_option,
     parse_extra_body,
     setup_logging,
 )
@@ -82,13 +91,6 @@ class Backend(StrEnum):
 
 
 # Options shared by several commands.
-BaseUrl = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible URL (e.g. vLLM); default: the embedded model.")
-]
-ModelName = Annotated[
-    str | None, typer.Option(help="Served model name; default: the server's first.")
-]
-ApiKey = Annotated[str, typer.Option(envvar="LONGWRITER_API_KEY", help="API key for --base-url.")]
 SkipBad = Annotated[
     bool,
     typer.Option(
@@ -117,7 +119,9 @@ ExtraBody = Annotated[
 ]
 # Set by the runner from the endpoint, the task and --extra-body, not by --agent-option.
 RESERVED_AGENT_FIELDS = {"base_url", "model", "api_key", "target_words", "extra_body"}
-PredPath = Annotated[Path, typer.Option("--pred", help="Prediction JSONL (output of `eval run`).")]
+PredPath = Annotated[Path, input_option("Prediction JSONL (output of `eval run`).")]
+# The names of the prediction file and of what a command writes before -i/-o.
+_OLD_NAMES = old_names(pred="input", out="output")
 RequiredSet = Annotated[
     Path | None,
     typer.Option(
@@ -343,11 +347,13 @@ def _predict(
     return results
 
 
-@app.command()
+@app.command(context_settings=old_names(dataset="input", out="output"))
 @_guard
 def run(
-    dataset: Annotated[Path, typer.Option(help="LongBench-Write JSONL: prompt, length, [type].")],
-    out: Annotated[Path, typer.Option(help="Prediction JSONL; rows already there are skipped.")],
+    dataset: Annotated[
+        Path, input_option("LongBench-Write JSONL: prompt, length and an optional type.")
+    ],
+    out: Annotated[Path, output_option("Prediction JSONL; rows already there are skipped.")],
     mode: Annotated[
         Mode, typer.Option(help="agent (AgentWrite pipeline) or direct (one call).")
     ] = Mode.agent,
@@ -419,7 +425,7 @@ def run(
     )
 
 
-@app.command()
+@app.command(context_settings=_OLD_NAMES)
 @_guard
 def length(
     pred: PredPath,
@@ -443,17 +449,15 @@ def length(
     _emit({"command": "length", "pred": str(pred), **summary})
 
 
-@app.command()
+@app.command(context_settings=_OLD_NAMES)
 @_guard
 def quality(
     pred: PredPath,
-    judge_base_url: Annotated[
-        str | None, typer.Option(help="Judge server URL; default: the embedded model.")
-    ] = None,
-    judge_model: Annotated[str | None, typer.Option(help="Judge model name.")] = None,
-    judge_api_key: ApiKey = "EMPTY",
+    judge_base_url: JudgeBaseUrl = None,
+    judge_model: JudgeModel = None,
+    judge_api_key: JudgeApiKey = "EMPTY",
     out: Annotated[
-        Path | None, typer.Option(help="Judge rows (resumable); default: PRED.judge.jsonl.")
+        Path | None, output_option("Judge rows (resumable); default: PRED.judge.jsonl.")
     ] = None,
     attempts: Annotated[
         int, typer.Option(min=1, max=10, help="Judge calls per row before recording a failure.")
@@ -472,7 +476,8 @@ def quality(
 ) -> None:
     """Quality score S_q with an LLM judge (six dimensions, 1-5 each), and S = (S_l + S_q) / 2.
 
-    S_q is over the judged rows; S_l, as in `eval length`, counts missing dataset rows as 0.
+    The judge is the embedded model unless --judge-base-url names one. S_q is over the judged
+    rows; S_l, as in `eval length`, counts missing dataset rows as 0.
     """
     preds, required = _selected(pred, dataset, limit, skip_bad)
     out = out or artifact(pred, "judge.jsonl")
@@ -611,7 +616,7 @@ def _scorer(
     return nll_mod.VllmScorer(endpoint.base_url, endpoint.model, api_key=api_key, window=window)
 
 
-@app.command()
+@app.command(context_settings=_OLD_NAMES)
 @_guard
 def nll(
     pred: PredPath,
@@ -623,7 +628,7 @@ def nll(
         str | None,
         typer.Option(help="llamacpp: GGUF path; vllm: served name; transformers: HF folder/name."),
     ] = None,
-    base_url: Annotated[str | None, typer.Option(help="vLLM server URL (…/v1).")] = None,
+    base_url: BaseUrl = None,
     api_key: ApiKey = "EMPTY",
     context_window: Annotated[
         int, typer.Option(min=64, help="Tokens scored per response (context + text).")
@@ -631,9 +636,7 @@ def nll(
     with_prompt: Annotated[
         bool, typer.Option(help="Condition on the instruction (plain text).")
     ] = True,
-    out: Annotated[
-        Path | None, typer.Option(help="Per-row NLL JSONL; default PRED.nll.jsonl.")
-    ] = None,
+    out: Annotated[Path | None, output_option("Per-row NLL JSONL; default PRED.nll.jsonl.")] = None,
     series: Annotated[
         Path | None, typer.Option(help="Averaged curve JSON; default PRED.nll.json.")
     ] = None,
@@ -667,7 +670,7 @@ NO_EMBEDDING = "none"
 """``eval reader --embedding none``: skip the off-subject measure."""
 
 
-@app.command()
+@app.command(context_settings=_OLD_NAMES)
 @_guard
 def reader(
     pred: PredPath,
@@ -687,7 +690,7 @@ def reader(
     embedding_model: EmbeddingModel = None,
     embedding_key: EmbeddingKey = None,
     out: Annotated[
-        Path | None, typer.Option(help="Per-row figures JSONL; default PRED.reader.jsonl.")
+        Path | None, output_option("Per-row figures JSONL; default PRED.reader.jsonl.")
     ] = None,
     skip_bad: SkipBad = False,
 ) -> None:
@@ -695,7 +698,7 @@ def reader(
 
     Each response is parsed as Markdown (paragraphs: blank-line-separated blocks that are not
     headings) and judged against its instruction. Prints one JSON line per row (document figures),
-    then the summary; the full per-section rows go to --out (rewritten on every run), which `eval
+    then the summary; the full per-section rows go to --output (rewritten on every run), which `eval
     report` picks up.
     """
     from longwriter.llm.embeddings import choose_embedding, get_embedder
@@ -739,7 +742,7 @@ def _parse_run(spec: str) -> tuple[str, Path]:
     return (label, Path(path)) if sep and label else (Path(spec).stem, Path(spec))
 
 
-@app.command()
+@app.command(context_settings=_OLD_NAMES)
 @_guard
 def report(
     runs: Annotated[
@@ -748,7 +751,7 @@ def report(
             "--run", help="LABEL=PRED.jsonl (or just PRED.jsonl); repeat to compare runs."
         ),
     ],
-    out: Annotated[Path, typer.Option(help="Markdown file; plots are written beside it.")] = Path(
+    out: Annotated[Path, output_option("Markdown file; plots are written beside it.")] = Path(
         "report.md"
     ),
     title: str = "LongBench-Write evaluation",

@@ -23,7 +23,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch import BatchEvent
-from longwriter.cli_support import guarded, setup_logging
+from longwriter.cli_support import (
+    ApiKey,
+    BaseUrl,
+    JudgeApiKey,
+    JudgeBaseUrl,
+    JudgeModel,
+    ModelName,
+    guarded,
+    input_option,
+    old_names,
+    output_option,
+    setup_logging,
+)
 from longwriter.errors import ConfigError
 from longwriter.train.common import TrainReport
 
@@ -40,7 +52,7 @@ Model = Annotated[
     str,
     typer.Option(help="HF model folder, Hub id, an SFT output folder, or 'embedded' (SmolLM2)."),
 ]
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output folder (adapter or model).")]
+Out = Annotated[Path, output_option("Output folder (adapter or model).")]
 Full = Annotated[bool, typer.Option("--full", help="Full fine-tuning instead of LoRA.")]
 LoraR = Annotated[int, typer.Option(min=1, help="LoRA rank.")]
 MaxLength = Annotated[int, typer.Option(min=16, help="Longest example in tokens.")]
@@ -146,11 +158,11 @@ def _training_command(run: Callable[..., TrainReport]) -> Callable[..., None]:
     return command
 
 
-@app.command()
+@app.command(context_settings=old_names(data="input", out="output"))
 @_guard
 @_training_command
 def sft(
-    data: Annotated[Path, typer.Option(help="Training JSONL (`dataset build` output).")],
+    data: Annotated[Path, input_option("Training JSONL (`dataset build` output).")],
     tune: dict[str, Any],
     mix: Annotated[Path | None, typer.Option(help="General chat data to mix in.")] = None,
     mix_ratio: Annotated[
@@ -165,11 +177,11 @@ def sft(
     return run_sft(SFTOptions(data=data, mix=mix, mix_ratio=mixed, packing=packing, **tune))
 
 
-@app.command()
+@app.command(context_settings=old_names(pairs="input", out="output"))
 @_guard
 @_training_command
 def dpo(
-    pairs: Annotated[Path, typer.Option(help="Preference JSONL (`train dpo-pairs` output).")],
+    pairs: Annotated[Path, input_option("Preference JSONL (`train dpo-pairs` output).")],
     tune: dict[str, Any],
     beta: Annotated[float, typer.Option(help="DPO beta (deviation from the reference).")] = 0.1,
     sft_weight: Annotated[
@@ -182,13 +194,11 @@ def dpo(
     return run_dpo(DPOOptions(pairs=pairs, beta=beta, sft_weight=sft_weight, **tune))
 
 
-@app.command("dpo-pairs")
+@app.command("dpo-pairs", context_settings=old_names(instructions="input", out="output"))
 @_guard
 def dpo_pairs(
-    instructions: Annotated[
-        Path, typer.Option("--instructions", "-i", help="JSONL rows with 'prompt' (+ 'length').")
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Pairs JSONL to write.")],
+    instructions: Annotated[Path, input_option("JSONL rows with 'prompt' (+ 'length').")],
+    out: Annotated[Path, output_option("Pairs JSONL to write.")],
     samples: Annotated[int, typer.Option(min=2, help="Outputs sampled per instruction.")] = 4,
     mode: Annotated[
         str, typer.Option(help="direct (one call, the model under training) or agent.")
@@ -196,24 +206,23 @@ def dpo_pairs(
     margin: Annotated[
         float, typer.Option(min=0.0, help="Minimum score gap (0-100) between chosen and rejected.")
     ] = 10.0,
-    base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible URL of the sampled model.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Served model name.")] = None,
-    api_key: Annotated[str, typer.Option(envvar="LONGWRITER_API_KEY")] = "EMPTY",
+    base_url: BaseUrl = None,
+    model: ModelName = None,
+    api_key: ApiKey = "EMPTY",
     temperature: float = 0.8,
     top_p: float = 0.95,
     max_tokens: Annotated[
         int | None, typer.Option(help="Direct mode budget; default: the context window.")
     ] = None,
-    judge_base_url: Annotated[
-        str | None, typer.Option(help="Judge endpoint; with it, quality S_q joins the ranking.")
-    ] = None,
-    judge_model: Annotated[str | None, typer.Option(help="Judge model name.")] = None,
-    judge_api_key: Annotated[str, typer.Option(envvar="LONGWRITER_JUDGE_API_KEY")] = "EMPTY",
+    judge_base_url: JudgeBaseUrl = None,
+    judge_model: JudgeModel = None,
+    judge_api_key: JudgeApiKey = "EMPTY",
     concurrency: Annotated[int, typer.Option(min=1, help="Instructions in flight at once.")] = 1,
 ) -> None:
-    """Sample outputs per instruction, rank by S_l (+ S_q with a judge), keep clear pairs."""
+    """Sample outputs per instruction, rank by S_l (+ S_q with a judge), keep clear pairs.
+
+    The sampled model is the embedded one unless --base-url names one; with --judge-base-url the
+    judge's quality S_q joins the ranking."""
     if mode not in ("direct", "agent"):
         raise ConfigError("--mode must be 'direct' or 'agent'")
     from longwriter.data.build import load_instructions
@@ -313,12 +322,12 @@ def _samplers(
     return sample, quality
 
 
-@app.command()
+@app.command(context_settings=old_names(folder="out-dir"))
 @_guard
 def smoke(
-    folder: Annotated[Path, typer.Option(help="Where the toy data and outputs go.")] = Path(
-        "runs/smoke"
-    ),
+    folder: Annotated[
+        Path, typer.Option("--out-dir", help="Where the toy data and outputs go.")
+    ] = Path("runs/smoke"),
     model: Model = "embedded",
     sft_steps: Annotated[int, typer.Option(min=1)] = 4,
     dpo_steps: Annotated[int, typer.Option(min=0)] = 2,

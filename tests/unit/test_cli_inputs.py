@@ -7,17 +7,13 @@ server probe) fail the test, so these tests need no server at all.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from longwriter import cli
 from longwriter.cli import app, read_instruction
-from longwriter.errors import ConfigError
 from tests.fakes import ScriptedWriter
 
 runner = CliRunner()
@@ -172,23 +168,6 @@ def test_plan_file_that_is_a_folder_or_missing(tmp_path: Path) -> None:
         _one_error_line(result, message)
 
 
-def test_an_edited_plan_is_checked_like_a_plan_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
-
-    def edit(*args: Any, **kwargs: Any) -> str:
-        (edited,) = tmp_path.glob("plan-review-*.json")
-        edited.write_text(json.dumps({"sections": [{"title": "A", "words": 1_000_000}]}))
-        return ""
-
-    monkeypatch.setattr(typer, "prompt", edit)
-    with pytest.raises(ConfigError, match=r"edited plan .* words must be a word count from 0"):
-        cli._review({"title": "T", "sections": [{"title": "A", "main_point": "a", "words": 9}]})
-    assert not list(tmp_path.glob("plan-review-*.json"))
-
-
 # --- endpoints ----------------------------------------------------------------------------------
 
 BAD_URL = "must be an http:// or https:// URL such as http://gpu-box:8000/v1, got 'not-a-url'"
@@ -311,7 +290,7 @@ def test_dataset_build_without_a_usable_instruction_keeps_the_output(
 def test_dataset_build_output_that_is_a_folder(tmp_path: Path) -> None:
     instructions = _file(tmp_path / "in.jsonl", json.dumps({"prompt": "Write about tea."}))
     result = runner.invoke(app, ["dataset", "build", "-i", str(instructions), "-o", str(tmp_path)])
-    _one_error_line(result, f"--out {tmp_path} is a folder")
+    _one_error_line(result, f"--output {tmp_path} is a folder")
 
 
 def test_dataset_build_into_a_missing_folder(

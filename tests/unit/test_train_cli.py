@@ -68,4 +68,4 @@ def test_dpo_command_builds_its_options(tmp_path: Path, monkeypatch: pytest.Monk
     assert (options.too_long, options.model, options.lora_alpha) == ("truncate", "m", 32)
     assert json.loads(result.stdout.strip().splitlines()[-1])["out"] == str(tmp_path)
     missing = CliRunner().invoke(app, ["dpo", "--pairs", "p.jsonl"])
-    assert missing.exit_code == 2 and "--out" in missing.output
+    assert missing.exit_code == 2 and "--output" in missing.output

@@ -46,8 +46,17 @@ unit: venv
 integration: venv
 	$(BIN)/pytest tests/integration -q -m "not vllm" --durations=0
 
-test: lint unit integration
-	$(MAKE) test-vllm
+# The vLLM venv and model (minutes of downloads, little CPU) are set up in the background while the
+# integration tests run; not during the unit tests, whose linear-time checks want a quiet machine.
+VLLM_SETUP_LOG := .longwriter/vllm-setup.log
+
+test: lint unit
+	@mkdir -p .longwriter; \
+	$(MAKE) --no-print-directory vllm-model > $(VLLM_SETUP_LOG) 2>&1 & setup=$$!; \
+	status=0; $(MAKE) --no-print-directory integration || status=$$?; \
+	if ! wait $$setup; then echo "vLLM setup failed ($(VLLM_SETUP_LOG)):"; tail -30 $(VLLM_SETUP_LOG); exit 1; fi; \
+	test $$status -eq 0 || exit $$status; \
+	$(MAKE) --no-print-directory test-vllm
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache out

@@ -7,11 +7,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, BaseMessageChunk
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel
 
 from longwriter.agent.config import ROLES, WriterContext, check_role
 from longwriter.errors import BackendError
@@ -28,6 +30,7 @@ from longwriter.llm.local_server import EMBEDDED_CONTEXT
 from longwriter.llm.sampling import anti_loop_body, anti_loop_temperature
 from longwriter.text import estimate_tokens, looping
 
+SchemaT = TypeVar("SchemaT", bound=BaseModel)
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
 
 
@@ -64,7 +67,10 @@ def _endpoint(
     return endpoint
 
 
-ChatModels = BaseChatModel | Mapping[str, BaseChatModel]
+ChatModel = BaseChatModel | Runnable[Any, Any]
+"""A caller's model: a LangChain chat model, or any Runnable that takes a list of messages and
+returns a message or a string (a chain, a ``RunnableLambda``, a remote graph...)."""
+ChatModels = ChatModel | Mapping[str, ChatModel]
 """A caller's chat model for every role, or one per role (``{"plan": big, "write": small}``)."""
 
 
@@ -84,7 +90,7 @@ class Models:
         else:
             self._given = {} if given is None else dict.fromkeys(ROLES, given)
 
-    def given(self, role: str = "write") -> BaseChatModel | None:
+    def given(self, role: str = "write") -> ChatModel | None:
         """The caller's model for ``role``, None when the role calls an endpoint."""
         return self._given.get(role)
 
@@ -103,7 +109,7 @@ class Models:
             return EMBEDDED_CONTEXT
         return check_endpoint(self.endpoint(), self.ctx.connect_wait) or EMBEDDED_CONTEXT
 
-    def chat(self, *, temperature: float | None = None, role: str = "write") -> BaseChatModel:
+    def chat(self, *, temperature: float | None = None, role: str = "write") -> ChatModel:
         """The chat model to call for ``role``."""
         model = self.given(role)
         if model is not None:
@@ -158,7 +164,9 @@ class Models:
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:
             chat = self.chat(temperature=temperature, role=role)
-            if response_format is None:
+            if not isinstance(chat, BaseChatModel):
+                msg, looped = as_message(chat.invoke(messages)), False  # it takes no call options
+            elif response_format is None:
                 msg, looped = stream_until_loop(chat, messages, kwargs)
             else:
                 msg, looped = chat.invoke(messages, **kwargs), False
@@ -178,19 +186,54 @@ class Models:
             raise BackendError(
                 f"model server error HTTP {exc.status_code}: {exc.message}"
             ) from None
-        text = msg.content if isinstance(msg.content, str) else str(msg.content)
-        text = _THINK.sub("", text).strip()
-        usage = getattr(msg, "usage_metadata", None) or {}
-        meta = msg.response_metadata or {}
-        return Reply(
-            text=text,
-            finish_reason=LOOP_FINISH if looped else meta.get("finish_reason"),
-            prompt_tokens=int(
-                usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
-            ),
-            completion_tokens=int(usage.get("output_tokens") or estimate_tokens(text)),
-            seconds=time.monotonic() - started,
+        return _reply(msg, messages, started, looped)
+
+    def structured(
+        self, schema: type[SchemaT], messages: list[BaseMessage], *, role: str = "write"
+    ) -> tuple[SchemaT | None, Reply] | None:
+        """The caller's chat model's own structured output (``with_structured_output``) for
+        ``role``: the parsed object (None when the reply did not parse) and the call; None when the
+        role calls an endpoint (which gets a ``response_format``) or the model has no structured
+        output."""
+        model = self.given(role)
+        if not isinstance(model, BaseChatModel):
+            return None
+        try:
+            runnable = model.with_structured_output(schema, include_raw=True)
+        except NotImplementedError:
+            return None
+        started = time.monotonic()
+        try:
+            out = runnable.invoke(messages)
+        except (NotImplementedError, ValueError, TypeError):
+            return None  # e.g. a model whose tool calling is declared but not implemented
+        parsed = out.get("parsed") if isinstance(out, dict) else out
+        raw = out.get("raw") if isinstance(out, dict) else None
+        raw_msg = raw if isinstance(raw, BaseMessage) else AIMessage(content="")
+        return (parsed if isinstance(parsed, schema) else None), _reply(
+            raw_msg, messages, started, False
         )
+
+
+def as_message(out: Any) -> BaseMessage:
+    """What a caller's Runnable returned, as a message (a string becomes the reply's text)."""
+    return out if isinstance(out, BaseMessage) else AIMessage(content=str(out))
+
+
+def _reply(msg: BaseMessage, messages: list[BaseMessage], started: float, looped: bool) -> Reply:
+    text = msg.content if isinstance(msg.content, str) else str(msg.content)
+    text = _THINK.sub("", text).strip()
+    usage = getattr(msg, "usage_metadata", None) or {}
+    meta = msg.response_metadata or {}
+    return Reply(
+        text=text,
+        finish_reason=LOOP_FINISH if looped else meta.get("finish_reason"),
+        prompt_tokens=int(
+            usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
+        ),
+        completion_tokens=int(usage.get("output_tokens") or estimate_tokens(text)),
+        seconds=time.monotonic() - started,
+    )
 
 
 LOOP_FINISH = "loop"

@@ -172,6 +172,15 @@ def json_formats(svc: Services) -> list[dict[str, Any]]:
 def _ask_structured(
     svc: Services, prompt: str, max_tokens: int, stats: dict[str, float], fmt: dict[str, Any]
 ) -> ParsedPlan:
+    """A plan in JSON: from the caller's chat model's own structured output when it has one, else
+    by ``response_format`` (which a caller's model without structured output ignores)."""
+    own = svc.models.structured(Plan, [HumanMessage(prompt)], role="plan")
+    if own is not None:
+        plan, reply = own
+        _count(svc, stats, reply)
+        if plan is None:
+            raise ValueError("the structured reply did not parse as a plan")
+        return sections_of(plan)
     reply = svc.models.call(
         [HumanMessage(prompt)],
         max_tokens=max_tokens,
@@ -201,7 +210,9 @@ def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
     (one line) when there is nothing to salvage."""
     start, end = text.find("{"), text.rfind("}")
     try:
-        plan = Plan.model_validate_json(text[start : end + 1] if 0 <= start < end else text)
+        return sections_of(
+            Plan.model_validate_json(text[start : end + 1] if 0 <= start < end else text)
+        )
     except ValueError:
         title = _JSON_TITLE.search(text)
         found = [
@@ -211,6 +222,10 @@ def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
         if not found:
             raise ValueError("the reply holds no plan in JSON") from None
         return (title.group(1) if title else None), found  # type: ignore[return-value]
+
+
+def sections_of(plan: Plan) -> ParsedPlan:
+    """The title (None when empty) and the sections of a schema-valid plan."""
     return plan.title.strip() or None, [
         {
             "title": s.title.strip(),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
+
+import pytest
 
 from longwriter import WriterContext, write_document
 from longwriter.api import make_plan
@@ -96,11 +99,19 @@ def test_model_that_cannot_plan_gets_a_plan_around_its_subtopics() -> None:
     )
 
 
-def test_a_kind_of_plan_reply_that_held_no_section_is_not_asked_again() -> None:
-    # JSON, then lines: both replies hold no section at all, so the two attempts left are skipped
-    result, fake, event = run(COFFEE, ["I cannot help with that."] * 2 + [SUBTOPICS])
-    assert len(fake.calls) == 2 + 1 + len(result.report["sections"])  # plans, subtopics, sections
-    assert any(p["code"] == "subtopic_plan" for p in event["problems"])
+@pytest.mark.parametrize("structured", [False, True])
+def test_a_kind_of_plan_reply_that_held_no_section_is_not_asked_again(structured: bool) -> None:
+    # each kind of plan request (JSON first when structured, then lines) is made once: its reply
+    # held no section at all, so the attempts left go straight to the subtopics
+    kinds = 2 if structured else 1
+    fake = ReplayWriter(replies=["I cannot help with that."] * kinds + [SUBTOPICS], topic="coffee")
+    result = write_document(
+        COFFEE,
+        context=dataclasses.replace(ctx(max_revisions=0), structured_plan=structured),
+        chat_model=fake,
+        thread_id=uuid.uuid4().hex,
+    )
+    assert "subtopics of" in fake.calls[kinds] and "subtopics of" not in fake.calls[kinds - 1]
     assert headings_of(result.text)[0] == "Ethiopian legends"
 
 

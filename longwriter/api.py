@@ -1,4 +1,8 @@
-"""The Python API: write one document (sync or async) or many, with durable checkpoints."""
+"""The Python API: write one document (sync or async) or many, with durable checkpoints.
+
+Every way of writing a document goes through one runner, :class:`DocumentRun`: it builds the graph,
+streams it, answers the plan review and returns the result; the async forms run it in a thread.
+"""
 
 from __future__ import annotations
 
@@ -195,7 +199,9 @@ class DocumentRun:
         (acceptance without a review callback), else nothing."""
         if not state.interrupts:
             return None
-        return Command(resume=self.review(state.interrupts[0].value) if self.review else None)
+        edited = self.review(state.interrupts[0].value) if self.review else None
+        # True, not None, accepts: Command(resume=None) resumes nothing (LangGraph 1.2 fails on it).
+        return Command(resume=True if edited is None else edited)
 
     def run(self, stop: threading.Event | None = None) -> DocumentResult:
         """Write (or finish) the document."""

@@ -168,13 +168,17 @@ class Crashing(ScriptedWriter):
         return super()._generate(messages, stop, run_manager, **kw)
 
 
-def write_with(monkeypatch: pytest.MonkeyPatch, model: BaseChatModel) -> None:
+def write_with(monkeypatch: pytest.MonkeyPatch, model: BaseChatModel) -> list[api.DocumentRun]:
     """Every document the API or the CLI writes uses ``model``, also under runners that pick their
-    own (called again, the latest ``model`` wins): it is put into the one runner, ``DocumentRun``."""
+    own (called again, the latest ``model`` wins): it is put into the one runner, ``DocumentRun``.
+    Returns the runs made from now on."""
     original = getattr(api.DocumentRun.values, "__wrapped__", api.DocumentRun.values)
+    runs: list[api.DocumentRun] = []
 
     @functools.wraps(original)
     def values(run: api.DocumentRun, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        runs.append(run)
         return original(dataclasses.replace(run, chat_model=model), *args, **kwargs)
 
     monkeypatch.setattr(api.DocumentRun, "values", values)
+    return runs

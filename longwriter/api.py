@@ -172,6 +172,7 @@ class DocumentRun:
 
         ``stop`` set (by :meth:`arun` when cancelled) ends the run after its current step.
         """
+        self._go_on(stop)  # a queued run cancelled before it started
         graph = build_graph(self.checkpointer, chat_model=self.chat_model)
         config = _config(self.thread_id)
         if self.instruction is None:
@@ -185,14 +186,17 @@ class DocumentRun:
             for mode, chunk in graph.stream(
                 payload, config, context=self.context, stream_mode=MODES
             ):
-                if stop is not None and stop.is_set():
-                    raise RunStopped(f"run {self.thread_id} was cancelled")
+                self._go_on(stop)
                 if mode == "custom" and self.on_event is not None and isinstance(chunk, dict):
                     self.on_event(chunk)
             state = graph.get_state(config)
             if not (state.interrupts and self.review):
                 return state.values
             payload = self._answer(state)
+
+    def _go_on(self, stop: threading.Event | None) -> None:
+        if stop is not None and stop.is_set():
+            raise RunStopped(f"run {self.thread_id} was cancelled")
 
     def _answer(self, state: StateSnapshot) -> Command[Any] | None:
         """What continues the run from ``state``: the review's answer to its pending plan review
@@ -211,13 +215,20 @@ class DocumentRun:
         """:meth:`run` in a thread of ``executor`` (default: the loop's own); the checkpointer must
         take sync calls from other threads (``InMemorySaver``, ``AsyncSqliteSaver``, ``SqliteSaver``).
 
-        Cancelled, the run stops after its current step and this returns once it has (so its
-        checkpoints are whole and the pool is free).
+        ``on_event`` is called in the event loop, as async code expects (``review`` in the run's
+        thread: it may block). Cancelled, the run stops after its current step and this returns once
+        it has (so its checkpoints are whole and the pool is free).
         """
+        loop = asyncio.get_running_loop()
+        run, on_event = self, self.on_event
+        if on_event is not None:
+
+            def in_loop(event: Event) -> None:
+                loop.call_soon_threadsafe(on_event, event)
+
+            run = replace(self, on_event=in_loop)
         stop = threading.Event()
-        work = asyncio.get_running_loop().run_in_executor(
-            executor, contextvars.copy_context().run, self.run, stop
-        )
+        work = loop.run_in_executor(executor, contextvars.copy_context().run, run.run, stop)
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -242,7 +253,7 @@ def write_document(
 ) -> DocumentResult:
     """Write a document. With a checkpointer and ``resume=True``, continue the run ``thread_id``.
     ``review`` answers the plan review (``context.review_plan``): see :class:`DocumentRun`."""
-    return _run(**locals()).run()
+    return _run(**locals()).run()  # every argument is a setting of the run
 
 
 async def awrite_document(
@@ -450,11 +461,11 @@ async def write_many(
     With ``checkpoints`` (a SQLite file, or :class:`BatchCheckpoints` with a path) each document is
     checkpointed per section under its position in ``instructions``: a rerun with the same
     instructions continues each unfinished document from its last committed section and returns
-    finished ones without a model call (the file keeps them until deleted).
+    finished ones without a model call (the file keeps them until deleted; a position whose
+    instruction changed starts over).
     """
     if concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
-    context = context or WriterContext()
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="longwriter")
     try:
         async with _batch_store(checkpoints) as store:

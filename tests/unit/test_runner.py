@@ -174,14 +174,14 @@ def test_awrite_document_cancelled_then_resumed(tmp_path: Path) -> None:
 
     async def main() -> tuple[int, int, api.DocumentResult]:
         async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "ck.sqlite")) as saver:
-            loop, task = asyncio.get_running_loop(), asyncio.current_task()
-            cancelled = threading.Event()
+            task = asyncio.current_task()
             assert task is not None
+            threads: set[threading.Thread] = set()
 
             def cancel_on_first_section(event: dict[str, Any]) -> None:
-                if event.get("event") == "accepted" and not cancelled.is_set():
-                    cancelled.set()
-                    loop.call_soon_threadsafe(task.cancel)
+                threads.add(threading.current_thread())
+                if event.get("event") == "accepted" and not task.cancelling():
+                    task.cancel()
 
             writing = awrite_document(
                 MAPS,
@@ -199,6 +199,7 @@ def test_awrite_document_cancelled_then_resumed(tmp_path: Path) -> None:
             await asyncio.sleep(0.3)
             done = len((await asyncio.to_thread(saved_run, saver, "maps"))["sections"])
             assert len(first.calls) == calls  # the thread stopped
+            assert threads == {threading.main_thread()}  # events come in the event loop
             result = await awrite_document(
                 "",
                 thread_id="maps",

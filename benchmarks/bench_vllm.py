@@ -25,8 +25,8 @@ prefix
 
 scaling
     For each K, K documents on K distinct instructions through ``write_many(concurrency=K)``, each K in a
-    fresh process (fresh clients, memory and event loop; the server is shared). ``write_many`` sizes the
-    event loop's thread pool (where the graph's synchronous nodes run) to K, so K calls are in flight.
+    fresh process (fresh clients, memory and event loop; the server is shared). ``write_many`` runs the
+    K documents in a thread pool of K threads of its own, so K calls are in flight.
     The aggregate rate is total completion tokens / wall seconds.
 
 memory

@@ -1,16 +1,21 @@
-"""The Python API: write one document (sync or async) or many, with durable checkpoints."""
+"""The Python API: write one document (sync or async) or many, with durable checkpoints.
+
+Every way of writing a document goes through one runner, :class:`DocumentRun`: it builds the graph,
+streams it, answers the plan review and returns the result; the async forms run it in a thread.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +27,7 @@ from langgraph.types import Command, StateSnapshot, StreamMode
 from longwriter.agent.config import WriterContext, home_dir
 from longwriter.agent.graph import build_graph
 from longwriter.agent.models import ChatModels
-from longwriter.errors import ConfigError
+from longwriter.errors import ConfigError, LongWriterError
 from longwriter.memory import delete_memory
 
 if TYPE_CHECKING:
@@ -109,9 +114,128 @@ def _config(thread_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
 
 
-def _continuation(saved: StateSnapshot) -> Any:
-    """What continues a saved run: an answer to its pending interrupt (the plan review), else nothing."""
-    return Command(resume=None) if saved.interrupts else None
+ReviewPlan = Callable[[dict[str, Any]], Any]
+"""Called at the plan review with ``{"title", "target_words", "sections"}``; returns the edited plan,
+or None to accept it."""
+
+
+class RunStopped(LongWriterError):
+    """An async run was cancelled: its thread stopped after the step it was in (all saved)."""
+
+
+def _resumed(values: dict[str, Any]) -> Event:
+    """The event a resumed run starts with: what its saved plan asks for and what is written."""
+    written = values.get("sections", [])
+    return {
+        "event": "resume",
+        "title": values.get("title", ""),
+        "sections": len(values["sections_plan"]),
+        "target_words": values.get("target_words", 0),
+        "written": len(written),
+        "document_words": sum(int(s.get("words", 0)) for s in written),
+    }
+
+
+def saved_run(checkpointer: BaseCheckpointSaver[Any], thread_id: str) -> dict[str, Any]:
+    """The state saved for run ``thread_id`` (empty when there is none)."""
+    return build_graph(checkpointer).get_state(_config(thread_id)).values
+
+
+def _new_thread_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass
+class DocumentRun:
+    """One document's run of the writer graph, started or resumed: the runner behind every way a
+    document is written (:func:`write_document`, :func:`awrite_document`, :class:`DocumentStore`,
+    :func:`write_many`, :func:`make_plan`, ``longwriter write``).
+
+    ``instruction`` None continues the saved run ``thread_id`` from its last checkpoint. Graph
+    ``custom`` events go to ``on_event`` (a resumed run first sends a ``resume`` event with its saved
+    progress); the plan review (``WriterContext.review_plan``) is answered by ``review``, and without
+    it the run stops there (resuming it accepts the plan).
+    """
+
+    instruction: str | None
+    thread_id: str = field(default_factory=_new_thread_id)
+    checkpointer: BaseCheckpointSaver[Any] = field(default_factory=InMemorySaver)
+    context: WriterContext = field(default_factory=WriterContext)
+    target_words: int | None = None
+    plan: Any = None
+    chat_model: ChatModels | None = None
+    on_event: Callable[[Event], None] | None = None
+    review: ReviewPlan | None = None
+
+    def values(self, stop: threading.Event | None = None) -> dict[str, Any]:
+        """Run the graph to its end (or to an unanswered plan review): the state it ends in.
+
+        ``stop`` set (by :meth:`arun` when cancelled) ends the run after its current step.
+        """
+        self._go_on(stop)  # a queued run cancelled before it started
+        graph = build_graph(self.checkpointer, chat_model=self.chat_model)
+        config = _config(self.thread_id)
+        if self.instruction is None:
+            saved = graph.get_state(config)
+            if self.on_event is not None and saved.values.get("sections_plan"):
+                self.on_event(_resumed(saved.values))
+            payload = self._answer(saved)
+        else:
+            payload = _inputs(self.instruction, self.target_words, self.plan)
+        while True:
+            for mode, chunk in graph.stream(
+                payload, config, context=self.context, stream_mode=MODES
+            ):
+                self._go_on(stop)
+                if mode == "custom" and self.on_event is not None and isinstance(chunk, dict):
+                    self.on_event(chunk)
+            state = graph.get_state(config)
+            if not (state.interrupts and self.review):
+                return state.values
+            payload = self._answer(state)
+
+    def _go_on(self, stop: threading.Event | None) -> None:
+        if stop is not None and stop.is_set():
+            raise RunStopped(f"run {self.thread_id} was cancelled")
+
+    def _answer(self, state: StateSnapshot) -> Command[Any] | None:
+        """What continues the run from ``state``: the review's answer to its pending plan review
+        (acceptance without a review callback), else nothing."""
+        if not state.interrupts:
+            return None
+        edited = self.review(state.interrupts[0].value) if self.review else None
+        # True, not None, accepts: Command(resume=None) resumes nothing (LangGraph 1.2 fails on it).
+        return Command(resume=True if edited is None else edited)
+
+    def run(self, stop: threading.Event | None = None) -> DocumentResult:
+        """Write (or finish) the document."""
+        return _result(self.values(stop), self.thread_id)
+
+    async def arun(self, executor: Executor | None = None) -> DocumentResult:
+        """:meth:`run` in a thread of ``executor`` (default: the loop's own); the checkpointer must
+        take sync calls from other threads (``InMemorySaver``, ``AsyncSqliteSaver``, ``SqliteSaver``).
+
+        ``on_event`` is called in the event loop, as async code expects (``review`` in the run's
+        thread: it may block). Cancelled, the run stops after its current step and this returns once
+        it has (so its checkpoints are whole and the pool is free).
+        """
+        loop = asyncio.get_running_loop()
+        run, on_event = self, self.on_event
+        if on_event is not None:
+
+            def in_loop(event: Event) -> None:
+                loop.call_soon_threadsafe(on_event, event)
+
+            run = replace(self, on_event=in_loop)
+        stop = threading.Event()
+        work = loop.run_in_executor(executor, contextvars.copy_context().run, run.run, stop)
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            stop.set()
+            with suppress(Exception):
+                await work
+            raise
 
 
 def write_document(
@@ -124,22 +248,12 @@ def write_document(
     plan: Any = None,
     chat_model: ChatModels | None = None,
     on_event: Callable[[Event], None] | None = None,
+    review: ReviewPlan | None = None,
     resume: bool = False,
 ) -> DocumentResult:
-    """Write a document. With a checkpointer and ``resume=True``, continue the run ``thread_id``."""
-    context = context or WriterContext()
-    thread_id = thread_id or uuid.uuid4().hex[:12]
-    graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
-    config = _config(thread_id)
-    payload = (
-        _continuation(graph.get_state(config))
-        if resume
-        else _inputs(instruction, target_words, plan)
-    )
-    for mode, chunk in graph.stream(payload, config, context=context, stream_mode=MODES):
-        if mode == "custom" and on_event is not None and isinstance(chunk, dict):
-            on_event(chunk)
-    return _result(graph.get_state(config).values, thread_id)
+    """Write a document. With a checkpointer and ``resume=True``, continue the run ``thread_id``.
+    ``review`` answers the plan review (``context.review_plan``): see :class:`DocumentRun`."""
+    return _run(**locals()).run()  # every argument is a setting of the run
 
 
 async def awrite_document(
@@ -152,23 +266,33 @@ async def awrite_document(
     plan: Any = None,
     chat_model: ChatModels | None = None,
     on_event: Callable[[Event], None] | None = None,
+    review: ReviewPlan | None = None,
     resume: bool = False,
+    executor: Executor | None = None,
 ) -> DocumentResult:
-    """Async ``write_document`` (the blocking model calls run in worker threads); the checkpointer
-    must support async calls (``InMemorySaver``, ``AsyncSqliteSaver``)."""
-    context = context or WriterContext()
-    thread_id = thread_id or uuid.uuid4().hex[:12]
-    graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
-    config = _config(thread_id)
-    payload = (
-        _continuation(await graph.aget_state(config))
-        if resume
-        else _inputs(instruction, target_words, plan)
+    """Async :func:`write_document`: the run goes to a thread of ``executor`` (default: the event
+    loop's own), see :meth:`DocumentRun.arun`."""
+    settings = {name: value for name, value in locals().items() if name != "executor"}
+    return await _run(**settings).arun(executor)
+
+
+def _run(
+    instruction: str,
+    *,
+    thread_id: str | None,
+    checkpointer: BaseCheckpointSaver[Any] | None,
+    context: WriterContext | None,
+    resume: bool,
+    **settings: Any,
+) -> DocumentRun:
+    """The run :func:`write_document` and :func:`awrite_document` make of their arguments."""
+    return DocumentRun(
+        None if resume else instruction,
+        thread_id=thread_id or _new_thread_id(),
+        checkpointer=checkpointer or InMemorySaver(),
+        context=context or WriterContext(),
+        **settings,
     )
-    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=MODES):
-        if mode == "custom" and on_event is not None and isinstance(chunk, dict):
-            on_event(chunk)
-    return _result((await graph.aget_state(config)).values, thread_id)
 
 
 class DocumentStore:
@@ -202,8 +326,10 @@ class DocumentStore:
         target_words: int | None = None,
         chat_model: ChatModels | None = None,
         on_event: Callable[[Event], None] | None = None,
+        executor: Executor | None = None,
     ) -> DocumentResult:
-        """Write row ``key``'s document, continuing its saved run from the last committed section.
+        """Write row ``key``'s document (in a thread of ``executor``), continuing its saved run
+        from the last committed section.
 
         The saved run is dropped, and the document started over, with ``fresh`` or when it wrote
         another instruction (the row was edited under the same key).
@@ -227,6 +353,7 @@ class DocumentStore:
             chat_model=chat_model,
             on_event=on_event,
             resume=resume,
+            executor=executor,
         )
 
     async def discard(self, key: str) -> None:
@@ -298,31 +425,64 @@ class BatchCheckpoints:
                 await store.close()
 
 
+@asynccontextmanager
+async def _batch_store(
+    checkpoints: str | Path | BatchCheckpoints | None,
+) -> AsyncIterator[DocumentStore | None]:
+    """The store :func:`write_many` keeps its documents in (None: memory only)."""
+    if checkpoints is None:
+        yield None
+        return
+    keep = (
+        checkpoints
+        if isinstance(checkpoints, BatchCheckpoints)
+        else BatchCheckpoints(Path(checkpoints))
+    )
+    if keep.path is None:
+        raise ConfigError("write_many(checkpoints=BatchCheckpoints(...)) needs the file's path")
+    async with keep.open(keep.path) as store:
+        yield store
+
+
 async def write_many(
     instructions: Sequence[str],
     *,
     context: WriterContext | None = None,
     concurrency: int = 4,
     chat_model: ChatModels | None = None,
+    checkpoints: str | Path | BatchCheckpoints | None = None,
 ) -> list[DocumentResult | BaseException]:
-    """Write several documents with at most ``concurrency`` in flight (feeds a batching server).
+    """Write several documents with at most ``concurrency`` in flight (feeds a batching server);
+    the results (or each document's exception) come in the order of ``instructions``.
 
-    The graph's nodes are synchronous and run in the event loop's default thread pool, which Python
-    sizes to ``cpu_count + 4``; when ``concurrency`` needs more threads, the pool is replaced by a
-    larger one, so K documents really have K model calls in flight.
+    Each document runs in a thread of a pool of ``concurrency`` threads this call owns, so K
+    documents really have K model calls in flight; the caller's event loop and its default executor
+    are left alone. Without ``checkpoints`` the documents live in memory only: a crash loses them.
+    With ``checkpoints`` (a SQLite file, or :class:`BatchCheckpoints` with a path) each document is
+    checkpointed per section under its position in ``instructions``: a rerun with the same
+    instructions continues each unfinished document from its last committed section and returns
+    finished ones without a model call (the file keeps them until deleted; a position whose
+    instruction changed starts over).
     """
     if concurrency < 1:
         raise ConfigError("concurrency must be at least 1")
-    if concurrency + 4 > min(32, (os.cpu_count() or 1) + 4):
-        pool = ThreadPoolExecutor(max_workers=concurrency + 4, thread_name_prefix="longwriter")
-        asyncio.get_running_loop().set_default_executor(pool)
-    gate = asyncio.Semaphore(concurrency)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="longwriter")
+    try:
+        async with _batch_store(checkpoints) as store:
 
-    async def one(text: str) -> DocumentResult:
-        async with gate:
-            return await awrite_document(text, context=context, chat_model=chat_model)
+            async def one(index: int, text: str) -> DocumentResult:
+                if store is None:
+                    return await awrite_document(
+                        text, context=context, chat_model=chat_model, executor=pool
+                    )
+                return await store.write(
+                    text, key=str(index), context=context, chat_model=chat_model, executor=pool
+                )
 
-    return list(await asyncio.gather(*(one(t) for t in instructions), return_exceptions=True))
+            runs = (one(index, text) for index, text in enumerate(instructions))
+            return list(await asyncio.gather(*runs, return_exceptions=True))
+    finally:
+        pool.shutdown(wait=False)  # every run has ended: arun waits for its thread
 
 
 def make_plan(
@@ -336,13 +496,14 @@ def make_plan(
 
     The result can be edited and passed back as ``plan=`` (or ``longwriter write --plan``).
     """
-    graph = build_graph(InMemorySaver(), chat_model=chat_model)
-    config: RunnableConfig = {"configurable": {"thread_id": f"plan-{uuid.uuid4().hex[:8]}"}}
-    ctx = context or WriterContext()
-    graph.invoke(
-        _inputs(instruction, target_words, None), config, context=ctx, interrupt_after=["plan"]
+    planning = DocumentRun(
+        instruction,
+        thread_id=f"plan-{uuid.uuid4().hex[:8]}",
+        context=replace(context or WriterContext(), review_plan=True),  # stop at the plan
+        target_words=target_words,
+        chat_model=chat_model,
     )
-    values = graph.get_state(config).values
+    values = planning.values()
     return {
         "title": values["title"],
         "target_words": values["target_words"],

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import click
 import typer
-from langchain_core.runnables import RunnableConfig
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -55,7 +54,7 @@ from longwriter.train.cli import app as train_app
 from longwriter.userfiles import check_output_file, check_output_folder, read_user_text
 
 if TYPE_CHECKING:
-    from longwriter.api import BatchCheckpoints
+    from longwriter.api import BatchCheckpoints, ReviewPlan
     from longwriter.batch import BatchEvent, BatchSummary
     from longwriter.batch_docs import BatchItem
 
@@ -265,6 +264,13 @@ class ProgressView(_LiveView):
                 f"plan: [bold]{event['title']}[/] — {event['sections']} sections, {event['target_words']} words"
             )
             self.task = self.progress.add_task("planning", total=event["target_words"], rate="")
+        elif kind == "resume":  # a resumed run plans nothing: its bar starts from the saved words
+            self.task = self.progress.add_task(
+                f"section {event['written'] + 1}/{event['sections']}",
+                total=event["target_words"],
+                completed=event["document_words"],
+                rate="",
+            )
         elif self.task is None:
             return
         elif kind == "section":
@@ -407,10 +413,7 @@ def write(
     With --batch, write every document of a JSONL file into --out-dir: each is checkpointed per
     section, so rerunning the same command continues every unfinished one where it stopped.
     """
-    from langgraph.types import Command
-
-    from longwriter.agent.graph import build_graph
-    from longwriter.api import MODES, shortfall, sqlite_checkpointer
+    from longwriter.api import DocumentRun, saved_run, shortfall, sqlite_checkpointer
     from longwriter.batch_docs import SUMMARY_FIELDS, read_batch
 
     try:
@@ -476,63 +479,47 @@ def write(
         assert out_dir is not None  # checked by _check_mode
         _write_batch(items, out_dir, concurrency or 1, ctx, keep, fmt)
         return
-    config: RunnableConfig = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
     how_to_resume = f"Continue with: longwriter write --thread-id {thread_id} --resume"
     with sqlite_checkpointer(checkpoints) as saver:
-        graph = build_graph(saver)
-        state = graph.get_state(config)
-        if resume and not state.values:
+        saved = saved_run(saver, thread_id)
+        if resume and not saved:
             raise _fail(
                 f"no saved run named {thread_id!r} in {checkpoints or home_dir() / 'checkpoints.sqlite'}",
                 2,
             )
-        if not resume and state.values:
+        if not resume and saved:
             raise _fail(
                 f"a run named {thread_id!r} already exists: add --resume to continue it, or pick another --thread-id",
                 2,
             )
-        payload: Any = None
-        if not resume:
-            payload = {"instruction": text}
-            if plan_data is not None:
-                payload["plan"] = plan_data
-        elif state.values.get("sections"):
-            err.print(
-                f"resuming {thread_id}: {len(state.values['sections'])} sections already written"
-            )
+        if saved.get("sections"):
+            err.print(f"resuming {thread_id}: {len(saved['sections'])} sections already written")
         err.print(
             f"run: {thread_id}  (resume with: longwriter write --thread-id {thread_id} --resume)"
         )
         try:
             with ProgressView(err) as view:
-                while True:
-                    for mode, chunk in graph.stream(
-                        payload, config, context=ctx, stream_mode=MODES
-                    ):
-                        if mode == "custom" and isinstance(chunk, dict):
-                            view.on_event(chunk)
-                    pending = graph.get_state(config).interrupts
-                    if not pending:
-                        break
-                    view.progress.stop()
-                    try:
-                        payload = Command(resume=_review(pending[0].value))
-                    except ConfigError as exc:
-                        raise _fail(f"{exc}. {how_to_resume}", 2) from None
-                    view.progress.start()
+                result = DocumentRun(
+                    None if resume else text,
+                    thread_id=thread_id,
+                    checkpointer=saver,
+                    context=ctx,
+                    plan=plan_data,
+                    on_event=view.on_event,
+                    review=_reviewer(view, how_to_resume),
+                ).run()
         except KeyboardInterrupt:
             raise _fail(f"interrupted; nothing accepted is lost. {how_to_resume}", 130) from None
         except ConfigError as exc:  # bad input found inside the graph, before any model call
             raise _fail(str(exc), 2) from None
         except LongWriterError as exc:
             raise _fail(f"{exc}\n(accepted sections are saved. {how_to_resume})") from None
-        values = graph.get_state(config).values
-    rep = values["report"]
+    rep = result.report
     save_json(report, rep)
     try:
-        export_document(values["document"], rep, output, fmt)
+        export_document(result.text, rep, output, fmt)
     except LongWriterError as exc:  # the document is not lost: it is kept as Markdown
-        kept = save_text(output.with_suffix(".md"), values["document"])
+        kept = save_text(output.with_suffix(".md"), result.text)
         raise _fail(f"{exc}; the document is saved as Markdown: {kept}, report: {report}") from None
     summary = {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
     problem = shortfall(rep)
@@ -629,6 +616,22 @@ def _user_plan(text: str, source: str) -> Any:
 
 def _load_plan(path: Path) -> Any:
     return _user_plan(read_user_text(path, "plan file"), f"plan file {path}")
+
+
+def _reviewer(view: ProgressView, how_to_resume: str) -> ReviewPlan:
+    """The plan review of a run shown in ``view``: the display pauses while the user edits; a bad
+    edit ends the command (exit 2) with how to continue the run."""
+
+    def review(plan: dict[str, Any]) -> Any:
+        view.progress.stop()
+        try:
+            answer = _review(plan)
+        except ConfigError as exc:
+            raise _fail(f"{exc}. {how_to_resume}", 2) from None
+        view.progress.start()
+        return answer
+
+    return review
 
 
 def _review(plan: dict[str, Any]) -> Any:

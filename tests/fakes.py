@@ -5,6 +5,7 @@ like a server after a number of calls."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from typing import Any
@@ -167,13 +168,17 @@ class Crashing(ScriptedWriter):
         return super()._generate(messages, stop, run_manager, **kw)
 
 
-def write_with(monkeypatch: pytest.MonkeyPatch, model: BaseChatModel) -> None:
-    """Every document the API writes uses ``model``, also under runners that pick their own
-    (called again, the latest ``model`` wins)."""
-    original = getattr(api.awrite_document, "__wrapped__", api.awrite_document)
+def write_with(monkeypatch: pytest.MonkeyPatch, model: BaseChatModel) -> list[api.DocumentRun]:
+    """Every document the API or the CLI writes uses ``model``, also under runners that pick their
+    own (called again, the latest ``model`` wins): it is put into the one runner, ``DocumentRun``.
+    Returns the runs made from now on."""
+    original = getattr(api.DocumentRun.values, "__wrapped__", api.DocumentRun.values)
+    runs: list[api.DocumentRun] = []
 
     @functools.wraps(original)
-    async def write(*args: Any, **kwargs: Any) -> api.DocumentResult:
-        return await original(*args, **{**kwargs, "chat_model": model})
+    def values(run: api.DocumentRun, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        runs.append(run)
+        return original(dataclasses.replace(run, chat_model=model), *args, **kwargs)
 
-    monkeypatch.setattr(api, "awrite_document", write)
+    monkeypatch.setattr(api.DocumentRun, "values", values)
+    return runs

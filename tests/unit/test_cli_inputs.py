@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from longwriter.cli import app, read_instruction
-from tests.fakes import ScriptedWriter
+from tests.fakes import ScriptedWriter, write_with
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def _forbidden(*args: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    monkeypatch.setattr("longwriter.api.DocumentRun.values", _forbidden)
     monkeypatch.setattr("longwriter.api.make_plan", _forbidden)
     monkeypatch.setattr("longwriter.llm.endpoint.shared_server", _forbidden)
     monkeypatch.setattr("longwriter.llm.endpoint._get_models", _forbidden)
@@ -120,11 +120,8 @@ def test_empty_instruction_text() -> None:
 def test_an_absurd_target_exits_2_before_any_model_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from longwriter.agent import graph
-
     fake = ScriptedWriter()
-    real = graph.build_graph
-    monkeypatch.setattr(graph, "build_graph", lambda saver: real(saver, chat_model=fake))
+    write_with(monkeypatch, fake)
     args = ["write", "Write a 1" + "0" * 309 + "-word essay", "-o", str(tmp_path / "out.md")]
     args += ["--checkpoints", str(tmp_path / "ck.sqlite"), "--memory", ":memory:"]
     result = runner.invoke(app, [*args, "--embedding", "hash"])

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from longwriter.agent import graph as graph_module
 from longwriter.api import MIN_LENGTH_SCORE, shortfall
 from longwriter.cli import app
-from tests.fakes import ScriptedWriter
+from tests.fakes import ScriptedWriter, write_with
 
 
 @pytest.mark.parametrize(
@@ -34,8 +33,7 @@ def test_cli_exits_non_zero_and_keeps_the_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = ScriptedWriter(ratio=0.05)  # writes a twentieth of what it is asked for
-    build = graph_module.build_graph
-    monkeypatch.setattr(graph_module, "build_graph", lambda saver: build(saver, chat_model=fake))
+    write_with(monkeypatch, fake)
     out = tmp_path / "doc.md"
     result = CliRunner().invoke(
         app,

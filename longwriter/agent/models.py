@@ -89,6 +89,7 @@ class Models:
             self._given = dict(given)
         else:
             self._given = {} if given is None else dict.fromkeys(ROLES, given)
+        self._unstructured: set[str] = set()  # roles whose model failed at structured output
 
     def given(self, role: str = "write") -> ChatModel | None:
         """The caller's model for ``role``, None when the role calls an endpoint."""
@@ -196,17 +197,16 @@ class Models:
         role calls an endpoint (which gets a ``response_format``) or the model has no structured
         output."""
         model = self.given(role)
-        if not isinstance(model, BaseChatModel):
-            return None
-        try:
-            runnable = model.with_structured_output(schema, include_raw=True)
-        except NotImplementedError:
+        if not isinstance(model, BaseChatModel) or role in self._unstructured:
             return None
         started = time.monotonic()
         try:
-            out = runnable.invoke(messages)
-        except (NotImplementedError, ValueError, TypeError):
-            return None  # e.g. a model whose tool calling is declared but not implemented
+            out = model.with_structured_output(schema, include_raw=True).invoke(messages)
+        except Exception:
+            # (no structured output, or a server that rejects it: llama-cpp-python answers
+            # OpenAI's json_schema format with HTTP 500)
+            self._unstructured.add(role)
+            return None
         parsed = out.get("parsed") if isinstance(out, dict) else out
         raw = out.get("raw") if isinstance(out, dict) else None
         raw_msg = raw if isinstance(raw, BaseMessage) else AIMessage(content="")

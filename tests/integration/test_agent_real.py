@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.checkpoint.memory import InMemorySaver
@@ -155,3 +156,36 @@ def test_kill_and_resume_loses_no_accepted_section(tmp_path: Path) -> None:
     document = (tmp_path / "maps.md").read_text()
     assert all(s["text"].strip() in document for s in before)
     assert "resuming maps" in done.stderr
+
+
+def test_a_callers_chat_model_plans_through_its_structured_output(
+    local_server: LocalServer,
+) -> None:
+    """The plan role is the caller's ChatOpenAI on the real server: the planner asks it for
+    structured output (``with_structured_output``, an HTTP call the server must answer), the
+    writer calls the endpoint; the document comes out whatever the 135M model's plan was."""
+    from langchain_openai import ChatOpenAI
+
+    class Planner(ChatOpenAI):
+        structured_asks: int = 0
+
+        def with_structured_output(self, *args: Any, **kwargs: Any) -> Any:
+            self.structured_asks += 1
+            return super().with_structured_output(*args, **kwargs)
+
+    planner = Planner(
+        base_url=local_server.base_url, model=local_server.model, api_key="EMPTY", temperature=0.3
+    )
+    ctx = WriterContext(
+        base_url=local_server.base_url,
+        model=local_server.model,
+        memory=":memory:",
+        embedding="hash",
+        section_words=100,
+        max_revisions=0,
+    )
+    result = write_document(
+        "Write a 200-word article about lighthouses.", context=ctx, chat_model={"plan": planner}
+    )
+    assert planner.structured_asks >= 1
+    assert result.report["words"] > 0 and result.report["plan"]

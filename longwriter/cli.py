@@ -384,9 +384,9 @@ def write(
     """
     from langgraph.types import Command
 
-    from longwriter.agent.graph import build_graph
     from longwriter.api import MODES, shortfall, sqlite_checkpointer
     from longwriter.batch_docs import SUMMARY_FIELDS, read_batch
+    from longwriter.graph import build_graph
 
     try:
         _check_mode(

@@ -29,7 +29,7 @@ def _forbidden(*args: Any, **kwargs: Any) -> Any:
 
 @pytest.fixture
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    monkeypatch.setattr("longwriter.graph.build_graph", _forbidden)
     monkeypatch.setattr("longwriter.api.make_plan", _forbidden)
     monkeypatch.setattr("longwriter.llm.endpoint.shared_server", _forbidden)
     monkeypatch.setattr("longwriter.llm.endpoint._get_models", _forbidden)
@@ -124,7 +124,7 @@ def test_empty_instruction_text() -> None:
 def test_an_absurd_target_exits_2_before_any_model_call(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from longwriter.agent import graph
+    from longwriter import graph
 
     fake = ScriptedWriter()
     real = graph.build_graph

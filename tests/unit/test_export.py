@@ -273,7 +273,7 @@ def test_chinese_pdf_without_a_cjk_font_fails_with_a_reason(
     monkeypatch.setattr(typst, "Fonts", LatinFontsOnly)
     with pytest.raises(ConfigError, match="no Chinese/Japanese/Korean font is installed"):
         convert(ZH, "pdf", language="zh")
-    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    monkeypatch.setattr("longwriter.graph.build_graph", _forbidden)
     result = runner.invoke(app, ["write", "写一篇关于茶的文章", "--format", "pdf"])
     assert result.exit_code == 2 and "apt-get install fonts-noto-cjk" in result.stderr
 
@@ -338,7 +338,7 @@ def test_batch_exports_each_document(tmp_path: Path) -> None:
 def test_cli_write_exports_the_format_of_the_output_suffix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from longwriter.agent import graph
+    from longwriter import graph
 
     real = graph.build_graph
     monkeypatch.setattr(
@@ -358,7 +358,7 @@ def test_cli_write_exports_the_format_of_the_output_suffix(
 def test_cli_write_keeps_the_markdown_when_the_export_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from longwriter.agent import graph
+    from longwriter import graph
 
     def broken(*args: Any) -> Any:
         raise LongWriterError("pandoc could not write docx: boom")
@@ -404,7 +404,7 @@ def test_cli_export_converts_a_written_document(tmp_path: Path) -> None:
 def test_cli_format_errors_exit_2_before_any_model(
     args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    monkeypatch.setattr("longwriter.graph.build_graph", _forbidden)
     doc = tmp_path / "doc.md"
     doc.write_text(EN, encoding="utf-8")
     (tmp_path / "b.jsonl").write_text('{"prompt": "Write about tea."}\n', encoding="utf-8")
@@ -421,7 +421,7 @@ def test_a_missing_extra_is_named_before_any_model(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "typst" else real(name, *a)
     )
-    monkeypatch.setattr("longwriter.agent.graph.build_graph", _forbidden)
+    monkeypatch.setattr("longwriter.graph.build_graph", _forbidden)
     result = runner.invoke(app, ["write", "Write about tea.", "--format", "pdf"])
     assert result.exit_code == 2
     assert "pip install 'longwriter[pdf]'" in result.stderr.strip().splitlines()[-1]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from longwriter.agent import graph as graph_module
+from longwriter import graph as graph_module
 from longwriter.api import MIN_LENGTH_SCORE, shortfall
 from longwriter.cli import app
 from tests.fakes import ScriptedWriter

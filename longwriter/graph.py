@@ -15,7 +15,7 @@ from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
 from longwriter.agent.models import ChatModels
-from longwriter.agent.state import WriterInput, WriterOutput, WriterState
+from longwriter.agent.state import WriterInput, WriterOutput, WriterState, upgraded
 from longwriter.nodes.critic import critic
 from longwriter.nodes.finalize import commit, finalize
 from longwriter.nodes.planner import plan, review
@@ -32,8 +32,9 @@ def _bound(
 ) -> Callable[..., Any]:
     """``step`` (a node or a router) as the graph calls it: with the run's settings as
     ``runtime.context`` whatever context a parent graph runs with (see ``WriterContext.of_run``),
-    the caller's chat model, and, when ``timed``, its wall time added to ``stats.seconds`` (so
-    resumed runs report working time only)."""
+    the caller's chat model, the state as this version reads it (``upgraded``: a resumed run may
+    come from an older version's checkpoint), and, when ``timed``, its wall time added to
+    ``stats.seconds`` (so resumed runs report working time only)."""
     params = inspect.signature(step).parameters
     extra: dict[str, Any] = {"llm": llm} if "llm" in params else {}
 
@@ -41,7 +42,7 @@ def _bound(
         context = WriterContext.of_run(runtime.context, config.get("configurable"), settings)
         args = {**extra, "config": config} if "config" in params else extra
         started = time.monotonic()
-        out = step(state, runtime.override(context=context), **args)
+        out = step(upgraded(state), runtime.override(context=context), **args)
         if not timed:
             return out
         stats = dict(out.get("stats") or {})

@@ -113,17 +113,19 @@ class SectionResult(TypedDict):
 
 PART_MARKER = re.compile(r"\s*\((\d{1,6})/(\d{1,6})\)\s*$")
 """A "(k/n)" part marker: older versions ended the headings of split sections with it."""
-Section = TypeVar("Section", PlannedSection, SectionResult)
+_Section = TypeVar("_Section", PlannedSection, SectionResult)
 
 
-def with_part_fields(section: Section) -> Section:
+def with_part_fields(section: _Section) -> _Section:
     """``section`` with the "(k/n)" ending of a title as older versions saved split sections
     ("Origins (1/2)") turned into ``part`` and ``parts``; as it is otherwise."""
     match = None if "parts" in section else PART_MARKER.search(section["title"])
     if match is None or not 1 <= int(match[1]) <= int(match[2]) or int(match[2]) < 2:
         return section
     title = section["title"][: match.start()]
-    return cast(Section, {**section, "title": title, "part": int(match[1]), "parts": int(match[2])})
+    return cast(
+        _Section, {**section, "title": title, "part": int(match[1]), "parts": int(match[2])}
+    )
 
 
 def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:

@@ -106,7 +106,7 @@ def fit_plan(
     When the model planned fewer than ``wanted`` sections, long ones are split so that about ``wanted``
     sections of similar size result (weak models write short sections and long ones poorly).
     """
-    for _ in range(2):  # merging drops headings, numbering repeats adds words: once, body changes
+    for _ in range(2):  # a repair that merges sections or numbers headings changes heading words
         body = max(len(sections), target - heading_words(title, sections, form))
         # The second time, parts are joined and split again: a merge would leave a lone part.
         planned = join_parts(sections)

@@ -1,10 +1,27 @@
 """longwriter: coherent 10,000-20,000+ word documents from any chat LLM (AgentWrite + LongBench-Write)."""
 
-from longwriter.agent import WriterContext, build_graph
-from longwriter.api import DocumentResult, awrite_document, write_document, write_many
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from longwriter.errors import BackendError, ConfigError, LongWriterError
 
+if TYPE_CHECKING:
+    from longwriter.agent.config import WriterContext
+    from longwriter.api import DocumentResult, awrite_document, write_document, write_many
+    from longwriter.graph import build_graph
+
 __version__ = "0.1.0"
+
+_LAZY = {
+    "WriterContext": "longwriter.agent.config",
+    "build_graph": "longwriter.graph",
+    "DocumentResult": "longwriter.api",
+    "awrite_document": "longwriter.api",
+    "write_document": "longwriter.api",
+    "write_many": "longwriter.api",
+}
+"""Names imported on first use (PEP 562), so that ``import longwriter.text`` loads no LangGraph,
+OpenAI client or Chroma."""
 
 __all__ = [
     "BackendError",
@@ -17,3 +34,9 @@ __all__ = [
     "write_document",
     "write_many",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_LAZY[name]), name)

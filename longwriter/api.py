@@ -25,9 +25,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, StateSnapshot, StreamMode
 
 from longwriter.agent.config import WriterContext, home_dir
-from longwriter.agent.graph import build_graph
 from longwriter.agent.models import ChatModels
 from longwriter.errors import ConfigError, LongWriterError
+from longwriter.graph import build_graph
 from longwriter.memory import delete_memory
 
 if TYPE_CHECKING:

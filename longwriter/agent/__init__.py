@@ -1,8 +1,12 @@
-"""The LangGraph agent: state, run settings and the graph builder."""
+"""The LangGraph agent: state, run settings and (from :mod:`longwriter.graph`) the graph builder."""
+
+from typing import TYPE_CHECKING, Any
 
 from longwriter.agent.config import WriterContext, home_dir
-from longwriter.agent.graph import build_graph
 from longwriter.agent.state import WriteRequest, WriterInput, WriterOutput, WriterState
+
+if TYPE_CHECKING:
+    from longwriter.graph import build_graph
 
 __all__ = [
     "WriteRequest",
@@ -13,3 +17,12 @@ __all__ = [
     "build_graph",
     "home_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``build_graph`` on first use: the graph sits above the nodes, which import this package."""
+    if name == "build_graph":
+        from longwriter.graph import build_graph
+
+        return build_graph
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

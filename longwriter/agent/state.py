@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, Literal, NotRequired
+import re
+from typing import Annotated, Any, Literal, NotRequired, TypeVar, cast
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -41,11 +42,16 @@ class Plan(BaseModel):
 
 
 class PlannedSection(TypedDict):
-    """A section of the accepted plan; ``words`` is the planned budget, never rewritten later."""
+    """A section of the accepted plan; ``words`` is the planned budget, never rewritten later.
+
+    A chapter too long for one step is split into ``parts`` sections under one heading, ``title``;
+    this is the ``part``-th of them (both absent: a whole section)."""
 
     title: str
     main_point: str
     words: int
+    part: NotRequired[int]
+    parts: NotRequired[int]
 
 
 class PlanProblem(TypedDict):
@@ -101,6 +107,25 @@ class SectionResult(TypedDict):
     reasons: list[str]
     summary: str
     turns: list[Turn]  # the exchanges that produced it (replayed verbatim for prefix caching)
+    part: NotRequired[int]  # as in its PlannedSection
+    parts: NotRequired[int]
+
+
+PART_MARKER = re.compile(r"\s*\((\d{1,6})/(\d{1,6})\)\s*$")
+"""A "(k/n)" part marker: older versions ended the headings of split sections with it."""
+_Section = TypeVar("_Section", PlannedSection, SectionResult)
+
+
+def with_part_fields(section: _Section) -> _Section:
+    """``section`` with the "(k/n)" ending of a title as older versions saved split sections
+    ("Origins (1/2)") turned into ``part`` and ``parts``; as it is otherwise."""
+    match = None if "parts" in section else PART_MARKER.search(section["title"])
+    if match is None or not 1 <= int(match[1]) <= int(match[2]) or int(match[2]) < 2:
+        return section
+    title = section["title"][: match.start()]
+    return cast(
+        _Section, {**section, "title": title, "part": int(match[1]), "parts": int(match[2])}
+    )
 
 
 def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
@@ -182,3 +207,13 @@ class WriterState(TypedDict, total=False):
     ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node
     document: str
     report: dict[str, Any]
+
+
+def upgraded(state: WriterState) -> WriterState:
+    """``state`` as this version reads it, whatever version checkpointed it: split sections get
+    their part fields (:func:`with_part_fields`). Every node sees the state so (``longwriter.graph``)."""
+    plan = [with_part_fields(s) for s in state.get("sections_plan", [])]
+    done = [with_part_fields(s) for s in state.get("sections", [])]
+    if plan == state.get("sections_plan", []) and done == state.get("sections", []):
+        return state
+    return {**state, "sections_plan": plan, "sections": done}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from longwriter.nodes.plan_parse import LIST_BULLET, PART_SUFFIX
+from longwriter.agent.state import PART_MARKER
+from longwriter.nodes.plan_parse import LIST_BULLET
 from longwriter.text import (
     count_words,
     ngram_overlap,
@@ -38,7 +39,7 @@ def strip_heading(text: str, title: str, others: Sequence[str] = ()) -> str:
     """Drop leading heading lines (Markdown headings, or a bare line repeating the section title or
     one of ``others``: the document title, other headings)."""
     lines = text.strip().splitlines()
-    keys = {_norm(re.sub(r"\(\d+/\d+\)\s*$", "", t)) for t in [title, *others]} - {""}
+    keys = {_norm(t) for t in [title, *others]} - {""}
     while lines:
         first = lines[0].strip()
         bare = _norm(first.lstrip("#").strip("* "))
@@ -72,7 +73,7 @@ def drop_plan_lines(text: str, titles: Sequence[str]) -> str:
     kept = [
         line
         for line in text.split("\n")
-        if not PART_SUFFIX.fullmatch(line)
+        if not PART_MARKER.fullmatch(line)
         and (":" not in line or _norm(LIST_BULLET.sub("", line).split(":", 1)[0]) not in keys)
     ]
     return "\n".join(kept)

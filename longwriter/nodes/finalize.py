@@ -14,7 +14,7 @@ from longwriter.errors import BackendError
 from longwriter.nodes.cleanup import drop_repeats
 from longwriter.nodes.common import Services
 from longwriter.nodes.critic import earlier_sentences
-from longwriter.nodes.plan_parse import part_of, rebudget
+from longwriter.nodes.plan_parse import part_of, rebudget, shown_headings
 from longwriter.nodes.prompting import answered, summarise
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
 from longwriter.text.form import FormFields
@@ -67,6 +67,9 @@ def commit(
         "summary": summarise(text),
         "turns": chosen["turns"] if text == chosen["text"] else answered(chosen["turns"], text),
     }
+    split = part_of(section)
+    if split is not None:
+        result["part"], result["parts"] = split
     written = [s["words"] for s in state.get("sections", [])] + [words]
     planned = [s["words"] for s in state["sections_plan"]]
     floor = max(50, svc.ctx.min_section_words // 2)
@@ -95,19 +98,14 @@ def render_document(
     title: str, sections: list[SectionResult], form: FormFields | None = None
 ) -> str:
     """Markdown: the title, then each section under its heading; the parts of a split section share
-    one heading (without the "(k/n)"). The form leaves out what the genre has not (an email has
-    neither a title line nor section headings); without a form, both are written."""
+    one heading. The form leaves out what the genre has not (an email has neither a title line nor
+    section headings); without a form, both are written."""
     blocks = [f"# {title}"] if form is None or form["title"] else []
-    headings = form is None or form["headings"]
-    heading = None
-    for s in sections:
-        if not s["text"].strip():
-            continue
-        part = part_of(s["title"])
-        base = part[0] if part else s["title"]
-        if headings and (part is None or base != heading):
-            blocks.append(f"## {base}")
-        heading = base if part else None
+    written = [s for s in sections if s["text"].strip()]
+    headings = dict(shown_headings(written)) if form is None or form["headings"] else {}
+    for i, s in enumerate(written):
+        if i in headings:
+            blocks.append(f"## {headings[i]}")
         blocks.append(s["text"].strip())
     return "\n\n".join(blocks) + "\n"
 
@@ -155,6 +153,7 @@ def build_report(
         "sections": [
             {
                 "title": s["title"],
+                **({"part": s["part"], "parts": s["parts"]} if part_of(s) else {}),
                 "planned": planned[s["index"]]["words"] if s["index"] < len(planned) else None,
                 "budget": s["budget"],
                 "words": s["words"],

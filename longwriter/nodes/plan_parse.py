@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from longwriter.agent.state import PlannedSection
+from longwriter.agent.state import PlannedSection, with_part_fields
 from longwriter.errors import shown
 from longwriter.text import count_words
 from longwriter.text.form import scan
@@ -19,7 +20,8 @@ MAX_PLAN_SECTIONS = MAX_TARGET_WORDS // 200
 """Most sections a user's plan may have: the longest document cut into AgentWrite's shortest
 paragraphs (200 words)."""
 PLAN_SHAPE = '{"title": ..., "sections": [{"title": ..., "main_point": ..., "words": ...}, ...]}'
-"""What a plan file holds (a bare list of sections, or of strings, also does)."""
+"""What a plan file holds (a bare list of sections, or of strings, also does); a section may
+also say that it is the ``part``-th of ``parts`` parts of a chapter (see ``PlannedSection``)."""
 _COUNT_TAIL = 80  # a word count ends its line: looking further back only costs time
 
 _ITEM = re.compile(
@@ -86,8 +88,25 @@ def _text_field(item: dict[str, Any], names: tuple[str, ...], where: str) -> str
     return value.strip()
 
 
+def _split_of(item: dict[str, Any], where: str) -> tuple[int, int] | None:
+    """``(part, parts)`` of a plan file's section, checked (both or neither, 1 <= part <= parts);
+    None for a whole section."""
+    part, parts = item.get("part"), item.get("parts")
+    if part is None and parts is None:
+        return None
+    if type(part) is not int or type(parts) is not int:
+        given = {"part": part, "parts": parts}
+        raise ValueError(f"{where}: part and parts must both be whole numbers, got {shown(given)}")
+    if not 1 <= part <= parts <= MAX_PLAN_SECTIONS:
+        raise ValueError(
+            f"{where}: part {part} of {parts}: need 1 <= part <= parts <= {MAX_PLAN_SECTIONS}"
+        )
+    return (part, parts) if parts > 1 else None
+
+
 def sections_from_any(raw: Any) -> tuple[str | None, list[PlannedSection]]:
     """Sections from a user plan: a dict ``{"title", "sections": [...]}`` or a bare list of sections.
+    A title that ends in "(k/n)", as older versions saved split sections, becomes part fields.
 
     Raises ValueError naming the first problem; the limits that bind the target (at most
     :data:`MAX_TARGET_WORDS` words, :data:`MAX_PLAN_SECTIONS` sections) bind a plan too, since an
@@ -121,13 +140,15 @@ def sections_from_any(raw: Any) -> tuple[str | None, list[PlannedSection]]:
             raise ValueError(
                 f"{where}: words must be a word count from 0 to {MAX_TARGET_WORDS}, got {shown(given)}"
             )
-        out.append(
-            {
-                "title": heading or _heading_of(point)[0],
-                "main_point": point or heading,
-                "words": words,
-            }
-        )
+        section: PlannedSection = {
+            "title": heading or _heading_of(point)[0],
+            "main_point": point or heading,
+            "words": words,
+        }
+        split = _split_of(item, where)
+        if split is not None:
+            section["part"], section["parts"] = split
+        out.append(with_part_fields(section))
     total = sum(s["words"] for s in out)
     if total > MAX_TARGET_WORDS:
         raise ValueError(
@@ -179,71 +200,97 @@ def repair_plan(
         }
         weights[a] += weights[b]
         del items[b], weights[b]
-    # Split sections too long to write in one step.
-    out_items: list[dict[str, Any]] = []
+    # Split sections too long to write in one step: the parts keep the heading.
+    out: list[PlannedSection] = []
     out_weights: list[float] = []
     for item, weight in zip(items, weights, strict=True):
         parts = max(1, math.ceil(weight / max_words))
         for k in range(parts):
-            label = item["title"] if parts == 1 else f"{item['title']} ({k + 1}/{parts})"
-            out_items.append({"title": label, "main_point": item["main_point"]})
+            section: PlannedSection = {
+                "title": str(item["title"]),
+                "main_point": str(item["main_point"]),
+                "words": 0,
+            }
+            if parts > 1:
+                section["part"], section["parts"] = k + 1, parts
+            out.append(section)
             out_weights.append(weight / parts)
-    budgets = _integer_split(body_words, out_weights)
-    _unique_titles(out_items)
+    for section, budget in zip(out, _integer_split(body_words, out_weights), strict=True):
+        section["words"] = budget
+    _unique_titles(out)
+    return out
+
+
+def part_of(section: Mapping[str, Any]) -> tuple[int, int] | None:
+    """``(k, n)`` for the k-th of n parts of a split section, else None (a whole section)."""
+    parts = section.get("parts", 1)
+    return (section.get("part", 1), parts) if parts > 1 else None
+
+
+def _continues(section: Mapping[str, Any], before: Mapping[str, Any]) -> bool:
+    """Whether ``section`` is a later part of the split section that ``before``, the section just
+    before it, is a part of."""
+    part = part_of(section)
+    return (
+        part is not None
+        and part[0] > 1
+        and part_of(before) is not None
+        and before["title"] == section["title"]
+    )
+
+
+def shown_headings(sections: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
+    """``(index, heading)`` of each heading the document shows: the parts of a split section that
+    follow each other share the first one's."""
     return [
-        {"title": str(i["title"]), "main_point": str(i["main_point"]), "words": b}
-        for i, b in zip(out_items, budgets, strict=True)
+        (i, s["title"])
+        for i, s in enumerate(sections)
+        if not (i and _continues(s, sections[i - 1]))
     ]
 
 
-PART_SUFFIX = re.compile(r"\s*\((\d+)/(\d+)\)\s*$")
-"""The "(k/n)" that :func:`repair_plan` adds to the headings of a section split into n parts."""
+def part_runs(sections: Sequence[PlannedSection]) -> list[tuple[int, int, str]]:
+    """``(start, length, title)`` of each run of consecutive parts 1, 2, ... of one split section.
 
-
-def part_of(title: str) -> tuple[str, int, int] | None:
-    """``(base title, k, n)`` for the k-th of n parts of a split section, else None."""
-    match = PART_SUFFIX.search(title)
-    if match is None:
-        return None
-    return title[: match.start()], int(match.group(1)), int(match.group(2))
-
-
-def part_runs(sections: list[PlannedSection]) -> list[tuple[int, int, str]]:
-    """``(start, length, base title)`` of each run of consecutive parts "(1/n)", "(2/n)", ... of one section.
-
-    A run is what is really there, whatever n says: a lone "(1/2)" (a merge, or a user's plan
-    that titles a section so) is a run of one."""
+    A run is what is really there, whatever ``parts`` says: a lone part 1 of 2 (a merge, or a
+    user's plan that says so) is a run of one."""
     runs: list[tuple[int, int, str]] = []
     i = 0
     while i < len(sections):
-        head = part_of(sections[i]["title"])
+        head = part_of(sections[i])
         j = i + 1
-        if head is not None and head[1] == 1:
+        if head is not None and head[0] == 1:
             while j < len(sections):
-                nxt = part_of(sections[j]["title"])
-                if nxt is None or nxt[0] != head[0] or nxt[1] != j - i + 1:
+                nxt = part_of(sections[j])
+                if (
+                    nxt is None
+                    or sections[j]["title"] != sections[i]["title"]
+                    or nxt[0] != j - i + 1
+                ):
                     break
                 j += 1
-            runs.append((i, j - i, head[0]))
+            runs.append((i, j - i, sections[i]["title"]))
         i = j
     return runs
 
 
-def join_parts(sections: list[PlannedSection]) -> list[PlannedSection]:
-    """The sections before :func:`repair_plan` split them: each run of parts becomes its section again
-    (budgets added, the first part's point), so that a second repair re-splits instead of merging
-    parts into a lone "(1/2)"."""
-    out = [dict(s) for s in sections]
-    for start, length, base in reversed(part_runs(sections)):
+def join_parts(sections: Sequence[PlannedSection]) -> list[PlannedSection]:
+    """The sections before :func:`repair_plan` split them, all whole: each run of parts becomes its
+    section again (budgets added, the first part's point), so that a second repair re-splits
+    instead of merging parts into a lone part; a part outside a run is a section of its own."""
+    out: list[PlannedSection] = [
+        {"title": s["title"], "main_point": s["main_point"], "words": s["words"]} for s in sections
+    ]
+    for start, length, title in reversed(part_runs(sections)):
         run = sections[start : start + length]
         out[start : start + length] = [
             {
-                "title": base,
+                "title": title,
                 "main_point": run[0]["main_point"],
                 "words": sum(s["words"] for s in run),
             }
         ]
-    return out  # type: ignore[return-value]
+    return out
 
 
 LIST_BULLET = re.compile(
@@ -268,10 +315,15 @@ def parse_aspects(text: str, limit: int) -> list[str]:
     return out
 
 
-def _unique_titles(items: list[dict[str, Any]]) -> None:
-    """Number repeated headings ("Introduction", "Introduction (2)") so no heading line repeats."""
+def _unique_titles(items: list[PlannedSection]) -> None:
+    """Number repeated headings ("Introduction", "Introduction (2)") so no heading line repeats;
+    the later parts of a split section take their first part's heading."""
     seen: dict[str, int] = {}
-    for item in items:
+    later = [i > 0 and _continues(s, items[i - 1]) for i, s in enumerate(items)]
+    for i, item in enumerate(items):
+        if later[i]:
+            item["title"] = items[i - 1]["title"]
+            continue
         key = str(item["title"]).strip().lower()
         seen[key] = seen.get(key, 0) + 1
         if seen[key] > 1:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from longwriter.agent.state import PlannedSection, PlanProblem
-from longwriter.nodes.plan_parse import parse_aspects, part_of
+from longwriter.nodes.plan_parse import parse_aspects, shown_headings
 from longwriter.prompts import render
 from longwriter.text.form import FormFields
 from longwriter.text.headings import (
@@ -307,16 +307,6 @@ def part_aspects(
     return out
 
 
-def _base_titles(sections: Sequence[PlannedSection]) -> list[tuple[int, str]]:
-    """(index, heading) of each heading the document will show: a split section's parts share one."""
-    out = []
-    for i, s in enumerate(sections):
-        part = part_of(s["title"])
-        if part is None or part[1] == 1:
-            out.append((i, part[0] if part else s["title"]))
-    return out
-
-
 def check_plan(
     title: str | None, sections: Sequence[PlannedSection], brief: PlanBrief
 ) -> list[PlanProblem]:
@@ -332,7 +322,7 @@ def check_plan(
         message = f"title {title!r} is not about {brief.subject!r}"
         out.append(problem(None, "title", PlanCode.OFF_SUBJECT, message))
     title = title or ""
-    shown = _base_titles(sections)
+    shown = shown_headings(sections)
     for i, heading in shown:
         for code in heading_problems(heading, language=language, instruction=instruction):
             out.append(problem(i, "heading", code, f"heading {heading!r}: {code}"))

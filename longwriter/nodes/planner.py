@@ -22,10 +22,10 @@ from longwriter.nodes.plan_parse import (
     join_parts,
     parse_aspects,
     parse_plan_text,
-    part_of,
     part_runs,
     repair_plan,
     sections_from_any,
+    shown_headings,
 )
 from longwriter.nodes.plan_sanity import (
     MendedPlan,
@@ -84,11 +84,10 @@ def heading_words(
 ) -> int:
     """Words the Markdown title and section headings will add to the document (the parts of a split
     section share one heading); none for what the form leaves out."""
-    heads = [part_of(s["title"]) or (s["title"], 1, 1) for s in sections]
-    shown_title = form is None or form["title"]
-    shown_headings = form is None or form["headings"]
-    return (count_words(title) if shown_title else 0) + (
-        sum(count_words(base) for base, k, _ in heads if k == 1) if shown_headings else 0
+    with_title = form is None or form["title"]
+    with_headings = form is None or form["headings"]
+    return (count_words(title) if with_title else 0) + (
+        sum(count_words(h) for _, h in shown_headings(sections)) if with_headings else 0
     )
 
 
@@ -107,9 +106,9 @@ def fit_plan(
     When the model planned fewer than ``wanted`` sections, long ones are split so that about ``wanted``
     sections of similar size result (weak models write short sections and long ones poorly).
     """
-    for _ in range(2):  # splitting adds "(1/2)" to headings, which changes the heading words once
+    for _ in range(2):  # a repair that merges sections or numbers headings changes heading words
         body = max(len(sections), target - heading_words(title, sections, form))
-        # The second time, parts are joined and split again: a merge would leave a lone "(1/2)".
+        # The second time, parts are joined and split again: a merge would leave a lone part.
         planned = join_parts(sections)
         limit = max_words
         if wanted and len(planned) < wanted:

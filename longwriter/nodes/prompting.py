@@ -31,13 +31,6 @@ from longwriter.text import count_words, estimate_tokens, split_sentences
 MESSAGE_OVERHEAD = 8  # chat-template tokens per message
 
 
-def shown_title(title: str) -> str:
-    """A heading as the model sees it: without the "(k/n)" of a split section, which small models
-    copy into their text; the parts differ by their main points."""
-    part = part_of(title)
-    return part[0] if part else title
-
-
 def plan_text(plan: list[PlannedSection], language: str) -> str:
     """The plan as numbered lines, with planned budgets."""
     return "\n".join(
@@ -45,7 +38,7 @@ def plan_text(plan: list[PlannedSection], language: str) -> str:
             "plan_line",
             language,
             index=i,
-            title=shown_title(s["title"]),
+            title=s["title"],
             main_point=s["main_point"],
             words=s["words"],
         )
@@ -94,14 +87,14 @@ def step_message(
         lang,
         index=index + 1,
         total=len(plan),
-        title=shown_title(section["title"]),
+        title=section["title"],
         main_point=section["main_point"],
         words=budget,
         **extra,
     )
-    part = part_of(section["title"])
-    if part and part[1] > 1 and template != "continue_step":
-        text += "\n" + render("later_part_note", lang, part=part[1], parts=part[2])
+    part = part_of(section)
+    if part and part[0] > 1 and template != "continue_step":
+        text += "\n" + render("later_part_note", lang, part=part[0], parts=part[1])
     if index == len(plan) - 1 and template != "continue_step":
         text += "\n\n" + render("last_section_note", lang)
     return text
@@ -142,7 +135,7 @@ def compact_messages(
     plan = state["sections_plan"]
     section = plan[index]
     values = {
-        "title": shown_title(section["title"]),
+        "title": section["title"],
         "main_point": section["main_point"],
         "words": words,
         "subject": state.get("subject") or state["title"],

@@ -30,7 +30,6 @@ from longwriter.nodes.prompting import (
     compact_messages,
     estimate,
     layout,
-    shown_title,
     step_message,
     task_message,
     turn_messages,
@@ -168,7 +167,7 @@ def _clean_reply(state: WriterState, reply: Reply, prompt: str) -> str:
 
 def _titles(state: WriterState) -> list[str]:
     """The document title and every heading as the model sees them."""
-    return [state["title"], *(shown_title(s["title"]) for s in state["sections_plan"])]
+    return [state["title"], *(s["title"] for s in state["sections_plan"])]
 
 
 def _turn(state: WriterState, call: Call, text: str) -> Turn:

@@ -8,7 +8,7 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from longwriter import WriterContext
-from longwriter.agent.graph import build_graph
+from longwriter.graph import build_graph
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import LocalServer
 from longwriter.nodes.plan_sanity import PlanBrief, check_plan

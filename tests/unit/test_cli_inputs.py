@@ -143,6 +143,8 @@ def test_an_absurd_target_exits_2_before_any_model_call(
         ('[{"words": 5}]', "plan section 1 has neither a title nor a main_point"),
         ('[{"title": "A", "words": 1e999}]', "words must be a word count from 0 to 200000"),
         ('[{"title": "A", "words": 1000000}]', "words must be a word count from 0 to 200000"),
+        ('[{"title": "A", "part": 3, "parts": 2}]', "plan section 1: part 3 of 2: need 1 <= part"),
+        ('[{"title": "A", "part": "1"}]', "part and parts must both be whole numbers"),
         (
             json.dumps([{"title": f"S{i}", "words": 150_000} for i in range(2)]),
             "add up to 300000 words, above the limit of 200000",

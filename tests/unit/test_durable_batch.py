@@ -60,7 +60,7 @@ def _saved_sections(out: Path, key: str) -> list[dict[str, Any]]:
     """The accepted sections checkpointed for row ``key`` of the batch in ``out``."""
 
     async def read() -> list[dict[str, Any]]:
-        from longwriter.agent.graph import build_graph
+        from longwriter.graph import build_graph
 
         async with BatchCheckpoints().open(out / "results.jsonl") as documents:
             config = {"configurable": {"thread_id": documents.thread_id(key)}}

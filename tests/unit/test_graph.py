@@ -257,6 +257,35 @@ def test_split_chapters_get_an_aspect_per_part_and_one_heading() -> None:
     assert result.text.count("## Hives") == 1 and "(1/3)" not in result.text
 
 
+def test_a_plan_checkpointed_by_an_older_version_is_read_with_part_fields() -> None:
+    """Older versions saved split sections as "Hives (1/3)", "Hives (2/3)"...: a resumed run reads
+    them as parts of one chapter (one heading, the later-part note) and reports typed fields."""
+    plan_reply = (
+        "Title: Bees\n"
+        "Paragraph 1 - Main Point: Hives: choosing and placing a hive - Word Count: 1500 words"
+    )
+    fake = ScriptedWriter(plan_reply=plan_reply)
+    graph = build_graph(InMemorySaver(), chat_model=fake)
+    config: Any = {"configurable": {"thread_id": tid()}}
+    context = ctx(section_words=500)
+    request = {"instruction": "Write a 1500-word guide to keeping bees."}
+    graph.invoke(request, config, context=context, interrupt_after=["plan"])
+    plan = graph.get_state(config).values["sections_plan"]
+    old = [
+        {"title": f"{s['title']} ({s['part']}/{s['parts']})", "main_point": s["main_point"]}
+        | {"words": s["words"]}
+        for s in plan
+    ]
+    graph.update_state(config, {"sections_plan": old}, as_node="review")
+    out = graph.invoke(None, config, context=context)
+    assert out["document"].count("## Hives") == 1 and "(1/3)" not in out["document"]
+    assert [(s["title"], s["part"], s["parts"]) for s in out["report"]["plan"]] == [
+        ("Hives", k, 3) for k in (1, 2, 3)
+    ]
+    assert [s["part"] for s in out["report"]["sections"]] == [1, 2, 3]
+    assert sum("part 2 of 3" in c for c in fake.calls) == 1
+
+
 def is_write(messages: list[Any]) -> bool:
     """A writer request (system rules, then the task with the plan), not a planner call."""
     return len(messages) > 1 and "Plan" in str(messages[1].content)

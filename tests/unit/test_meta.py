@@ -252,8 +252,20 @@ def test_later_parts_of_a_split_section_ask_for_new_aspects() -> None:
     from longwriter.nodes.prompting import step_message
 
     plan = [
-        {"title": "Spread (1/2)", "main_point": "Print shops spread", "words": 300},
-        {"title": "Spread (2/2)", "main_point": "Print shops spread", "words": 300},
+        {
+            "title": "Spread",
+            "main_point": "Print shops spread",
+            "words": 300,
+            "part": 1,
+            "parts": 2,
+        },
+        {
+            "title": "Spread",
+            "main_point": "Print shops spread",
+            "words": 300,
+            "part": 2,
+            "parts": 2,
+        },
         {"title": "Legacy", "main_point": "What remained", "words": 300},
     ]
     state = {"language": "en", "sections_plan": plan}

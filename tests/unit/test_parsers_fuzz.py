@@ -211,7 +211,9 @@ json_values = st.recursive(
     lambda inner: st.one_of(
         st.lists(inner, max_size=6),
         st.dictionaries(
-            st.sampled_from(["title", "sections", "main_point", "words", "word_count", "x"]),
+            st.sampled_from(
+                ["title", "sections", "main_point", "words", "word_count", "part", "parts", "x"]
+            ),
             inner,
             max_size=5,
         ),
@@ -231,6 +233,7 @@ def test_user_plans_are_checked_or_refused_in_one_line(raw: Any) -> None:
         return
     assert 0 < len(sections) <= MAX_PLAN_SECTIONS
     assert sum(s["words"] for s in sections) <= MAX_TARGET_WORDS
+    assert all(1 <= s["part"] <= s["parts"] for s in sections if "parts" in s)
 
 
 @pytest.mark.parametrize(

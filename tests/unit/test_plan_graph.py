@@ -10,7 +10,6 @@ import pytest
 
 from longwriter import WriterContext, write_document
 from longwriter.api import make_plan
-from longwriter.nodes.plan_parse import part_of
 from longwriter.nodes.planner import PLAN_ATTEMPTS, SUBTOPIC_ATTEMPTS
 from longwriter.text.headings import duplicate_headings, heading_problems
 from tests.fakes import ReplayWriter
@@ -144,9 +143,7 @@ def test_chinese_plan_with_debris_is_repaired() -> None:
     )
     fake = ReplayWriter(replies=[reply] + ["1. 起源\n2. 修建"] * 10)
     plan = make_plan("写一篇3000字的关于长城历史的文章", context=ctx(), chat_model=fake)
-    headings = [
-        part_of(s["title"])[0] if part_of(s["title"]) else s["title"] for s in plan["sections"]
-    ]
+    headings = [s["title"] for s in plan["sections"]]
     assert headings[0] == "长城的起源" and "明朝重修长城" in headings
     assert all(heading_problems(h, language="zh") == [] for h in headings)
     assert duplicate_headings(list(dict.fromkeys(headings)), plan["title"]) == []

@@ -9,6 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from longwriter.agent.state import PART_MARKER, upgraded, with_part_fields
+from longwriter.nodes.finalize import render_document
 from longwriter.nodes.plan_parse import (
     join_parts,
     parse_aspects,
@@ -119,7 +121,7 @@ def test_repair_ignores_nonsense_counts() -> None:
 def test_repair_splits_and_merges() -> None:
     out = repair_plan(_plan(3000), 3000, min_words=150, max_words=1000)
     assert [s["words"] for s in out] == [1000, 1000, 1000]
-    assert out[1]["title"] == "S0 (2/3)"
+    assert [(s["title"], s["part"], s["parts"]) for s in out] == [("S0", k, 3) for k in (1, 2, 3)]
     merged = repair_plan(_plan(100, 100, 100, 700), 1000, min_words=200, max_words=1000)
     assert sum(s["words"] for s in merged) == 1000
     assert min(s["words"] for s in merged) >= 150
@@ -128,20 +130,41 @@ def test_repair_splits_and_merges() -> None:
 def test_fit_plan_accounts_for_headings_and_wanted_sections() -> None:
     sections, body = fit_plan("A Title", _plan(0), 2000, min_words=150, max_words=1000, wanted=5)
     assert len(sections) == 5
-    assert [s["title"] for s in sections] == [f"S0 ({k}/5)" for k in range(1, 6)]
+    assert [s["title"] for s in sections] == ["S0"] * 5
+    assert [(s["part"], s["parts"]) for s in sections] == [(k, 5) for k in range(1, 6)]
     assert body == 2000 - 3  # "A Title" and the parts' shared heading "S0", written once
     assert sum(s["words"] for s in sections) == body
 
 
 def test_fit_plan_never_leaves_a_lone_part() -> None:
     """Found by benchmarks/bench_kill.py: two 200-word sections, 3 wanted of at least 150 words. The
-    second pass merged the first pass's "(1/2)" with "(2/2)" into a lone "(1/2)" (its point said
-    twice), and the planner then crashed on every resume."""
+    second pass merged the first pass's part 1 of 2 with part 2 into a lone part 1 of 2 (its point
+    said twice), and the planner then crashed on every resume."""
     sections, body = fit_plan("V", _plan(200, 200), 400, min_words=150, max_words=1000, wanted=3)
     assert sum(s["words"] for s in sections) == body
     runs = part_runs(sections)
-    assert all(n == int(sections[i]["title"][-2]) for i, n, _ in runs)  # every "(k/n)" has its n
+    assert all(n == sections[i]["parts"] for i, n, _ in runs)  # every part 1 of n has its n - 1
+    assert sum(n for _, n, _ in runs) == sum("parts" in s for s in sections)  # no part outside
     assert all(s["main_point"] in ("point 0", "point 1") for s in sections)
+
+
+@settings(deadline=None, max_examples=80, derandomize=True)
+@given(
+    words=st.lists(st.integers(0, 4000), min_size=1, max_size=8),
+    target=st.integers(200, 20000),
+    wanted=st.integers(1, 12),
+)
+def test_fit_plan_splits_into_whole_runs_of_parts(
+    words: list[int], target: int, wanted: int
+) -> None:
+    sections, body = fit_plan(
+        "T", _plan(*words), target, min_words=150, max_words=1000, wanted=wanted
+    )
+    runs = part_runs(sections)
+    assert all(sections[i]["parts"] == n for i, n, _ in runs)
+    assert sum(n for _, n, _ in runs) == sum("parts" in s for s in sections)
+    assert not any(PART_MARKER.search(s["title"]) for s in sections)
+    assert sum(s["words"] for s in sections) == body
 
 
 def test_join_parts_undoes_a_split() -> None:
@@ -153,18 +176,111 @@ def test_join_parts_undoes_a_split() -> None:
     ]
 
 
+def _parts(*titles: str) -> list:
+    """Sections from titles in the old "(k/n)" notation, with typed part fields and clean titles."""
+    return [with_part_fields({"title": t, "main_point": "p", "words": 100}) for t in titles]
+
+
 @pytest.mark.parametrize(
     ("titles", "runs"),
     [
         (["A (1/2)", "B (1/2)"], [(0, 1, "A"), (1, 1, "B")]),  # lone parts are runs of one
         (["A (1/3)", "A (2/3)", "A (3/3)", "B"], [(0, 3, "A")]),
-        (["A (2/2)", "A (1/2)", "A (2/2)"], [(1, 2, "A")]),  # a run starts at "(1/n)"
+        (["A (2/2)", "A (1/2)", "A (2/2)"], [(1, 2, "A")]),  # a run starts at part 1
         (["A (1/2)", "B (2/2)"], [(0, 1, "A")]),
+        (["A (1/2)", "A", "A (2/2)"], [(0, 1, "A")]),  # a whole section ends a run
     ],
 )
 def test_part_runs_are_what_is_there(titles: list[str], runs: list) -> None:
-    plan = [{"title": t, "main_point": "p", "words": 100} for t in titles]
-    assert part_runs(plan) == runs
+    assert part_runs(_parts(*titles)) == runs
+
+
+@pytest.mark.parametrize(
+    ("titles", "shown"),
+    [
+        (["A (1/2)", "A (2/2)", "B"], ["A", "B"]),
+        (["A (1/2)", "B (2/2)"], ["A", "B"]),  # a lone part has its own heading
+        (["A (2/2)", "A (1/2)", "A (2/2)"], ["A", "A"]),
+        (["A", "A (2/2)"], ["A", "A"]),  # a whole section is no part
+    ],
+)
+def test_the_document_shows_one_heading_per_split_section(
+    titles: list[str], shown: list[str]
+) -> None:
+    sections = [{**s, "index": i, "text": f"Text {i}."} for i, s in enumerate(_parts(*titles))]
+    document = render_document("T", sections)  # type: ignore[arg-type]
+    assert [line[3:] for line in document.splitlines() if line.startswith("## ")] == shown
+    assert all(f"Text {i}." in document for i in range(len(titles)))
+
+
+def test_split_sections_carry_part_fields_and_clean_titles() -> None:
+    split = repair_plan(_plan(2000, 300, 2000), 4300, min_words=150, max_words=1000)
+    assert [(s["title"], s.get("part"), s.get("parts")) for s in split] == [
+        ("S0", 1, 2),
+        ("S0", 2, 2),
+        ("S1", None, None),
+        ("S2", 1, 2),
+        ("S2", 2, 2),
+    ]
+
+
+def test_old_part_titles_are_read_as_part_fields() -> None:
+    """Checkpoints and plan files of older versions hold split sections as "Origins (1/2)"."""
+    assert with_part_fields({"title": "Origins (2/3)", "main_point": "p", "words": 1}) == {
+        "title": "Origins",
+        "main_point": "p",
+        "words": 1,
+        "part": 2,
+        "parts": 3,
+    }
+    for title in ("Origins (3/2)", "Origins (0/2)", "Origins (1/1)", "Origins (2)", "1/2"):
+        assert with_part_fields({"title": title, "main_point": "p", "words": 1})["title"] == title
+    given = {"title": "Acts (1/2)", "main_point": "p", "words": 1, "part": 1, "parts": 3}
+    assert with_part_fields(given) is given  # typed fields win over the title
+    old = {
+        "title": "T",
+        "sections_plan": [{"title": "A (1/2)", "main_point": "p", "words": 1}],
+        "sections": [{"index": 0, "title": "A (1/2)", "text": "x"}],
+    }
+    new = upgraded(old)  # type: ignore[arg-type]
+    assert new["sections_plan"][0] == {
+        "title": "A",
+        "main_point": "p",
+        "words": 1,
+        "part": 1,
+        "parts": 2,
+    }
+    assert (new["sections"][0]["title"], new["sections"][0]["parts"]) == ("A", 2)
+    assert upgraded(new) is new and old["sections_plan"][0]["title"] == "A (1/2)"
+
+
+def test_user_plan_parts_are_kept_upgraded_and_checked() -> None:
+    _, sections = sections_from_any(
+        [
+            {"title": "A", "main_point": "a", "part": 1, "parts": 2},
+            {"title": "A", "main_point": "a2", "part": 2, "parts": 2},
+            {"title": "B (1/2)", "main_point": "b"},
+            {"title": "B (2/2)", "main_point": "b2"},
+            {"title": "C", "main_point": "c", "part": 1, "parts": 1},
+        ]
+    )
+    assert [(s["title"], s.get("part"), s.get("parts")) for s in sections] == [
+        ("A", 1, 2),
+        ("A", 2, 2),
+        ("B", 1, 2),
+        ("B", 2, 2),
+        ("C", None, None),
+    ]
+    for bad, says in (
+        ({"part": 3, "parts": 2}, "part 3 of 2"),
+        ({"part": 0, "parts": 2}, "part 0 of 2"),
+        ({"part": 1}, "must both be whole numbers"),
+        ({"part": "1", "parts": 2}, "must both be whole numbers"),
+        ({"part": True, "parts": 2}, "must both be whole numbers"),
+        ({"part": 1.0, "parts": 2}, "must both be whole numbers"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            sections_from_any([{"title": "A", "main_point": "a", **bad}])
 
 
 @pytest.mark.parametrize(
@@ -189,6 +305,13 @@ def test_repeated_headings_are_numbered() -> None:
     ]
     assert [s["title"] for s in repair_plan(plan, 600, min_words=100, max_words=1000)] == [
         "Intro",
+        "Intro (2)",
+    ]
+    # The parts of a split section share their heading; a second section of that name is numbered.
+    assert [s["title"] for s in repair_plan(plan, 600, min_words=100, max_words=150)] == [
+        "Intro",
+        "Intro",
+        "Intro (2)",
         "Intro (2)",
     ]
 

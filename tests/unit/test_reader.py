@@ -226,8 +226,8 @@ def test_reader_figures_per_document_and_section() -> None:
 
 def _state() -> dict[str, Any]:
     plan = [
-        {"title": "Yemen (1/2)", "main_point": "Coffee in Yemen", "words": 100},
-        {"title": "Yemen (2/2)", "main_point": "The port of Mocha", "words": 100},
+        {"title": "Yemen", "main_point": "Coffee in Yemen", "words": 100, "part": 1, "parts": 2},
+        {"title": "Yemen", "main_point": "The port of Mocha", "words": 100, "part": 2, "parts": 2},
         {"title": "A Novel", "main_point": "To Kill a Mockingbird", "words": 100},
     ]
     texts = [f"{ON}\n\n{META}", ON, OFF]

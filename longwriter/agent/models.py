@@ -203,8 +203,8 @@ class Models:
         try:
             out = model.with_structured_output(schema, include_raw=True).invoke(messages)
         except Exception:
-            # (no structured output, or a server that rejects it: llama-cpp-python answers
-            # OpenAI's json_schema format with HTTP 500)
+            # Any failure (no structured output, or a server that rejects it: llama-cpp-python
+            # answers OpenAI's json_schema format with HTTP 500): JSON text from now on.
             self._unstructured.add(role)
             return None
         parsed = out.get("parsed") if isinstance(out, dict) else out

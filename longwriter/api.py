@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
 from longwriter.agent.config import WriterContext, home_dir
+from longwriter.agent.deps import RunDeps
 from longwriter.agent.graph import build_graph
 from longwriter.agent.models import ChatModels
 from longwriter.errors import ConfigError
@@ -109,6 +111,18 @@ def _config(thread_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
 
 
+@contextmanager
+def _run_graph(
+    checkpointer: BaseCheckpointSaver[Any] | None,
+    context: WriterContext | None,
+    chat_model: ChatModels | None,
+) -> Iterator[CompiledStateGraph[Any, Any, Any, Any]]:
+    """The graph for one run, with the run's dependencies (endpoints, the embedded server's lease,
+    embedders, memories), released when the block ends; run it with ``context=context``."""
+    with RunDeps(context, chat_model) as deps:
+        yield build_graph(checkpointer or InMemorySaver(), deps=deps)
+
+
 def _continuation(saved: StateSnapshot) -> Any:
     """What continues a saved run: an answer to its pending interrupt (the plan review), else nothing."""
     return Command(resume=None) if saved.interrupts else None
@@ -129,17 +143,17 @@ def write_document(
     """Write a document. With a checkpointer and ``resume=True``, continue the run ``thread_id``."""
     context = context or WriterContext()
     thread_id = thread_id or uuid.uuid4().hex[:12]
-    graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
     config = _config(thread_id)
-    payload = (
-        _continuation(graph.get_state(config))
-        if resume
-        else _inputs(instruction, target_words, plan)
-    )
-    for mode, chunk in graph.stream(payload, config, context=context, stream_mode=MODES):
-        if mode == "custom" and on_event is not None and isinstance(chunk, dict):
-            on_event(chunk)
-    return _result(graph.get_state(config).values, thread_id)
+    with _run_graph(checkpointer, context, chat_model) as graph:
+        payload = (
+            _continuation(graph.get_state(config))
+            if resume
+            else _inputs(instruction, target_words, plan)
+        )
+        for mode, chunk in graph.stream(payload, config, context=context, stream_mode=MODES):
+            if mode == "custom" and on_event is not None and isinstance(chunk, dict):
+                on_event(chunk)
+        return _result(graph.get_state(config).values, thread_id)
 
 
 async def awrite_document(
@@ -158,17 +172,19 @@ async def awrite_document(
     must support async calls (``InMemorySaver``, ``AsyncSqliteSaver``)."""
     context = context or WriterContext()
     thread_id = thread_id or uuid.uuid4().hex[:12]
-    graph = build_graph(checkpointer or InMemorySaver(), chat_model=chat_model)
     config = _config(thread_id)
-    payload = (
-        _continuation(await graph.aget_state(config))
-        if resume
-        else _inputs(instruction, target_words, plan)
-    )
-    async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=MODES):
-        if mode == "custom" and on_event is not None and isinstance(chunk, dict):
-            on_event(chunk)
-    return _result((await graph.aget_state(config)).values, thread_id)
+    with _run_graph(checkpointer, context, chat_model) as graph:
+        payload = (
+            _continuation(await graph.aget_state(config))
+            if resume
+            else _inputs(instruction, target_words, plan)
+        )
+        async for mode, chunk in graph.astream(
+            payload, config, context=context, stream_mode=MODES
+        ):
+            if mode == "custom" and on_event is not None and isinstance(chunk, dict):
+                on_event(chunk)
+        return _result((await graph.aget_state(config)).values, thread_id)
 
 
 class DocumentStore:
@@ -336,13 +352,13 @@ def make_plan(
 
     The result can be edited and passed back as ``plan=`` (or ``longwriter write --plan``).
     """
-    graph = build_graph(InMemorySaver(), chat_model=chat_model)
     config: RunnableConfig = {"configurable": {"thread_id": f"plan-{uuid.uuid4().hex[:8]}"}}
     ctx = context or WriterContext()
-    graph.invoke(
-        _inputs(instruction, target_words, None), config, context=ctx, interrupt_after=["plan"]
-    )
-    values = graph.get_state(config).values
+    with _run_graph(None, ctx, chat_model) as graph:
+        graph.invoke(
+            _inputs(instruction, target_words, None), config, context=ctx, interrupt_after=["plan"]
+        )
+        values = graph.get_state(config).values
     return {
         "title": values["title"],
         "target_words": values["target_words"],

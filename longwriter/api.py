@@ -179,9 +179,7 @@ async def awrite_document(
             if resume
             else _inputs(instruction, target_words, plan)
         )
-        async for mode, chunk in graph.astream(
-            payload, config, context=context, stream_mode=MODES
-        ):
+        async for mode, chunk in graph.astream(payload, config, context=context, stream_mode=MODES):
             if mode == "custom" and on_event is not None and isinstance(chunk, dict):
                 on_event(chunk)
         return _result((await graph.aget_state(config)).values, thread_id)

@@ -10,9 +10,10 @@ embedded servers' lease registry (:func:`longwriter.llm.local_server.acquire`).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from types import TracebackType
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
@@ -135,7 +136,9 @@ class RunDeps:
             embedder = self.embedder(choice)
             # The lexical hashing embedder separates Chinese subjects where MiniLM (English-trained)
             # cannot.
-            fallback = self.embedder(EmbeddingChoice("hash")).embed if choice.kind != "hash" else None
+            fallback = (
+                self.embedder(EmbeddingChoice("hash")).embed if choice.kind != "hash" else None
+            )
             return SubjectScorer(
                 embedder.embed, subject, language, fallback=fallback, lexical=embedder.lexical
             )
@@ -169,13 +172,16 @@ class RunDeps:
     def __enter__(self) -> RunDeps:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+@dataclass(frozen=True, eq=False)
+class _Run:
+    """A run's entry in :class:`RunsDeps`; ``control`` is held so that its id stays its own."""
+
+    control: object
+    deps: RunDeps
 
 
 class RunsDeps:
@@ -184,15 +190,16 @@ class RunsDeps:
     A runner of ours (``longwriter.api``) opens one ``RunDeps`` per run and builds the graph with
     it (``given``). Runs no runner of ours starts (``langgraph dev``/Studio serving the module's
     ``graph``, the graph as a subgraph or through ``as_tool()``) get theirs here, made at the run's
-    first node and kept for its later ones. A run is told apart by its ``runtime.control``, the
-    object LangGraph makes per run (a subgraph shares its parent run's) and hands to every node, plus
-    the graph's checkpoint namespace (two invocations of this graph inside one parent run).
-    LangGraph versions without ``Runtime.control`` get a ``RunDeps`` per node call instead.
+    first node and kept for its later ones. LangGraph hands every node of a run the same
+    ``runtime.control`` and ``runtime.stream_writer``, both made per run (a subgraph shares its
+    parent run's); with the graph's checkpoint namespace (two invocations of this graph inside one
+    parent run) they tell the runs apart.
 
-    A run's ``RunDeps`` are closed when the run ends: after its last node, ``finalize``, or when a
-    node raises (an error, or the plan review's ``interrupt``: the resumed run is a new run). A run
-    that its caller stops between two nodes (``interrupt_before``/``interrupt_after``, a
-    cancellation) leaves its ``RunDeps`` here; the embedded server it leased stops at exit.
+    A run's ``RunDeps`` are closed when the run ends: after its last node, ``finalize``; when a node
+    raises (an error, or the plan review's ``interrupt``: the resumed run is a new run); and when
+    the run's stream writer is garbage-collected, which covers runs their caller stops between two
+    nodes (``interrupt_before``/``interrupt_after``, a cancellation). Closing a collected run's
+    ``RunDeps`` (which may stop a server) is left to a thread: a collection may happen anywhere.
 
     Why not ``config["configurable"]``: a live object there stays out of checkpoint metadata (only
     primitive values are copied, langgraph#3448), but the LangGraph server builds a run's config
@@ -209,8 +216,8 @@ class RunsDeps:
         self._settings = settings
         self._chat = chat
         self._given = given
-        self._runs: dict[tuple[int, str], tuple[Any, RunDeps]] = {}
-        self._lock = threading.Lock()
+        self._runs: dict[tuple[int, int, str], _Run] = {}
+        self._lock = threading.RLock()  # re-entered when a collection ends a run under it
 
     def settings(self, runtime: Runtime[Any], config: RunnableConfig) -> WriterContext:
         """The run's settings (see ``WriterContext.of_run``)."""
@@ -226,33 +233,31 @@ class RunsDeps:
         if self._given is not None:
             yield self._given
             return
-        control = getattr(runtime, "control", None)
-        if control is None:
-            with RunDeps(self.settings(runtime, config), self._chat) as deps:
-                yield deps
-            return
+        control, writer = getattr(runtime, "control", None), runtime.stream_writer
         namespace = str((config.get("configurable") or {}).get("checkpoint_ns", ""))
-        key = (id(control), namespace.rpartition("|")[0])
+        # ``writer`` is alive while its key is here: a finalizer removes the key when it dies.
+        key = (id(control), id(writer), namespace.rpartition("|")[0])
         with self._lock:
-            kept = self._runs.get(key)
-            if kept is None:
-                # The entry holds ``control`` so that its id is not reused while it is a key.
-                kept = self._runs[key] = (control, RunDeps(self.settings(runtime, config), self._chat))
+            run = self._runs.get(key)
+            if run is None:
+                run = self._runs[key] = _Run(
+                    control, RunDeps(self.settings(runtime, config), self._chat)
+                )
+                with suppress(TypeError):  # a writer that takes no weak reference: no fallback
+                    weakref.finalize(writer, self._end, key, run, collected=True)
         try:
-            yield kept[1]
+            yield run.deps
         except BaseException:
-            self._end(key)
+            self._end(key, run)
             raise
         if ends_run:
-            self._end(key)
+            self._end(key, run)
 
-    def _end(self, key: tuple[int, str]) -> None:
+    def _end(self, key: tuple[int, int, str], run: _Run, *, collected: bool = False) -> None:
         with self._lock:
-            kept = self._runs.pop(key, None)
-        if kept is not None:
-            kept[1].close()
-
-    def open_runs(self) -> int:
-        """How many runs hold ``RunDeps`` here now."""
-        with self._lock:
-            return len(self._runs)
+            if self._runs.get(key) is run:
+                del self._runs[key]
+        if collected:
+            threading.Thread(target=run.deps.close, name="longwriter-run-end", daemon=True).start()
+        else:
+            run.deps.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
@@ -26,6 +27,10 @@ from longwriter.llm.embeddings import Embedder
 from longwriter.text import count_words
 
 _EMBED_CACHE = 512
+# Chroma counts the clients of a location and stops its storage with the last one, but opening and
+# closing are not atomic: a client opened while the last other one closes gets stopped storage (two
+# runs on one location failed so). This module's clients open and close under this lock.
+_opening = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -61,21 +66,30 @@ def chunk_paragraphs(text: str, max_words: int = 150) -> list[str]:
 
 def chroma_client(location: str) -> Any:
     """A Chroma client of ``location``: ``:memory:``, a folder, or ``http://host:port``; close it
-    after use (clients of one location share Chroma's storage, which stops with the last one: an
-    in-memory location is then empty again)."""
+    with :func:`close_client` (clients of one location share Chroma's storage, which stops with the
+    last one: an in-memory location is then empty again)."""
     import chromadb
 
-    if location == ":memory:":
-        return chromadb.EphemeralClient()
-    if location.startswith(("http://", "https://")):
-        match = re.match(r"https?://([^:/]+)(?::(\d+))?", location)
-        if not match:
-            raise ValueError(f"bad Chroma server URL {location!r}")
-        return chromadb.HttpClient(
-            host=match.group(1), port=int(match.group(2) or 8000), ssl=location.startswith("https")
-        )
-    Path(location).mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=location)
+    with _opening:
+        if location == ":memory:":
+            return chromadb.EphemeralClient()
+        if location.startswith(("http://", "https://")):
+            match = re.match(r"https?://([^:/]+)(?::(\d+))?", location)
+            if not match:
+                raise ValueError(f"bad Chroma server URL {location!r}")
+            return chromadb.HttpClient(
+                host=match.group(1),
+                port=int(match.group(2) or 8000),
+                ssl=location.startswith("https"),
+            )
+        Path(location).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=location)
+
+
+def close_client(client: Any) -> None:
+    """Close a client of :func:`chroma_client`."""
+    with _opening:
+        client.close()
 
 
 def collection_name(doc_id: str) -> str:
@@ -213,7 +227,7 @@ class SectionMemory:
     def close(self) -> None:
         """Close the Chroma client it was opened with (a second call does nothing)."""
         if self._client is not None:
-            self._client.close()
+            close_client(self._client)
             self._client = None
 
     def drop(self) -> None:
@@ -245,7 +259,7 @@ def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory
     try:
         collection = _collection(client, collection_name(doc_id), embedder)
     except BaseException:
-        client.close()
+        close_client(client)
         raise
     return SectionMemory(collection, embedder, client)
 
@@ -260,4 +274,4 @@ def delete_memory(location: str, doc_id: str) -> None:
         with suppress(NotFoundError):
             client.delete_collection(collection_name(doc_id))
     finally:
-        client.close()
+        close_client(client)

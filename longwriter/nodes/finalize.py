@@ -21,9 +21,7 @@ from longwriter.text.form import FormFields
 from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures, split_paragraphs
 
 
-def commit(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, Any]:
+def commit(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: accept the draft (or the best attempt), store it in memory, re-budget the rest, advance."""
     svc = Services(runtime, deps)
     index = state["current"]

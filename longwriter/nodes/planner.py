@@ -442,9 +442,7 @@ def plan(
     }
 
 
-def review(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, Any]:
+def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: pause for a human to accept (resume with None/True) or replace the plan (resume with a plan).
 
     Budgets given in an edited plan are kept (they then define the target); missing ones are filled so

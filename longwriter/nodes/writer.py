@@ -327,9 +327,7 @@ def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str,
     }
 
 
-def write(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, Any]:
+def write(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: first draft of the current section."""
     svc = Services(runtime, deps)
     index = state["current"]
@@ -362,9 +360,7 @@ def write(
     }
 
 
-def revise(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, Any]:
+def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: act on the critic's verdict (deterministic fixes first, model calls only when needed)."""
     svc = Services(runtime, deps)
     ctx = svc.ctx

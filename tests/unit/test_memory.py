@@ -36,9 +36,7 @@ def test_a_section_beyond_the_checkpoint_is_deleted(tmp_path: Path) -> None:
     assert all(p.section < 2 for p in memory.related("suspension cables of steel", 5))
 
 
-def test_a_section_stored_in_part_or_with_another_text_is_stored_again(
-    tmp_path: Path
-) -> None:
+def test_a_section_stored_in_part_or_with_another_text_is_stored_again(tmp_path: Path) -> None:
     location = str(tmp_path / "chroma")
     old = open_memory(location, "doc", HashEmbedder())
     for section in ACCEPTED:
@@ -63,9 +61,7 @@ def test_memory_made_by_another_embedder_is_rebuilt(tmp_path: Path) -> None:
     assert memory.related("cast iron railways", 1)[0].section == 1
 
 
-def test_memory_made_by_another_embedder_is_rebuilt_in_a_new_process(
-    tmp_path: Path
-) -> None:
+def test_memory_made_by_another_embedder_is_rebuilt_in_a_new_process(tmp_path: Path) -> None:
     location = str(tmp_path / "chroma")
     open_memory(location, "doc", HashEmbedder(dim=64)).sync(ACCEPTED)
     memory = open_memory(location, "doc", HashEmbedder())

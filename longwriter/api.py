@@ -25,6 +25,7 @@ from longwriter.agent.deps import RunDeps
 from longwriter.agent.graph import build_graph
 from longwriter.agent.models import ChatModels
 from longwriter.errors import ConfigError
+from longwriter.llm.local_server import ServerLease, acquire, release
 from longwriter.memory import delete_memory
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ class DocumentStore:
         self.fresh = fresh
         self.keep_memory = keep_memory
         self._unfinished: dict[str, str] = {}  # thread id → Chroma location, till recorded
+        self._servers: dict[str | None, ServerLease] = {}  # GGUF → the batch's lease on its server
 
     def thread_id(self, key: str) -> str:
         """The stable thread of row ``key``."""
@@ -225,6 +227,11 @@ class DocumentStore:
         context = context or WriterContext()
         thread_id = self.thread_id(key)
         self._unfinished[thread_id] = context.memory_location()
+        if (
+            context.gguf not in self._servers
+            and RunDeps(context, chat_model).calls_embedded_server()
+        ):
+            await self._hold_server(context.gguf)
         saved = await build_graph(self.saver).aget_state(_config(thread_id))
         resume = bool(saved.values)
         if resume and (self.fresh or saved.values.get("instruction") != instruction.strip()):
@@ -243,6 +250,13 @@ class DocumentStore:
             resume=resume,
         )
 
+    async def _hold_server(self, gguf: str | None) -> None:
+        """Lease the embedded server of ``gguf`` for the batch: each run leases it too, but would
+        start it anew (about 2 s) whenever no other document of the batch is in flight."""
+        lease = await asyncio.to_thread(acquire, gguf)
+        if self._servers.setdefault(gguf, lease) is not lease:  # another document was quicker
+            await asyncio.to_thread(release, lease)
+
     async def discard(self, key: str) -> None:
         """Forget row ``key``'s saved run: its next write starts over (and empties its memory)."""
         await self.saver.adelete_thread(self.thread_id(key))
@@ -256,12 +270,15 @@ class DocumentStore:
             await asyncio.to_thread(delete_memory, location, thread_id)
 
     async def close(self) -> None:
-        """The batch ends: drop the memory of documents left unfinished (unless kept); their
-        checkpoints stay for the next run."""
+        """The batch ends: drop the memory of documents left unfinished (unless kept), their
+        checkpoints stay for the next run; give back the embedded servers it held."""
         if not self.keep_memory:
             for thread_id, location in self._unfinished.items():
                 await asyncio.to_thread(delete_memory, location, thread_id)
         self._unfinished.clear()
+        for lease in self._servers.values():
+            await asyncio.to_thread(release, lease)
+        self._servers.clear()
 
 
 async def _namespace(saver: AsyncSqliteSaver) -> str:

@@ -82,6 +82,10 @@ class RunDeps:
         """The caller's model for ``role``, None when the role calls an endpoint."""
         return self._given.get(role)
 
+    def calls_embedded_server(self) -> bool:
+        """Whether a role calls the embedded server (no model given for it, no URL)."""
+        return any(self.given(r) is None and not self.ctx.role_endpoint(r).base_url for r in ROLES)
+
     def endpoint(self, role: str = "write") -> Endpoint:
         """The endpoint of ``role``, checked to serve its model; the embedded server is leased
         (started if no run holds it yet) the first time a role needs it."""

@@ -8,6 +8,7 @@ starting a process, so these tests see every server a run starts and whether it 
 from __future__ import annotations
 
 import ast
+import asyncio
 import gc
 import operator
 import time
@@ -29,7 +30,7 @@ from typing_extensions import TypedDict
 import longwriter
 from longwriter import WriterContext, build_graph, write_document
 from longwriter.agent.deps import RunDeps
-from longwriter.api import DocumentResult, make_plan
+from longwriter.api import BatchCheckpoints, DocumentResult, make_plan
 from longwriter.errors import BackendError
 from longwriter.llm import local_server
 from longwriter.llm.embeddings import EmbeddingChoice
@@ -154,6 +155,22 @@ def test_an_embedded_run_gives_its_lease_back(fake_llama: FakeLlama, tmp_path: P
     assert leased() == {} and not fake_llama.servers()[0].running
     make_plan("Write a 2000-word essay on maps.", context=context)  # stops after the plan node
     assert len(fake_llama.started) == 2 and leased() == {}
+
+
+def test_a_batch_keeps_its_server_between_documents(fake_llama: FakeLlama, tmp_path: Path) -> None:
+    """One document at a time: without the batch's own lease, each would start the server anew."""
+    context = WriterContext(gguf=_gguf(tmp_path, "model"), **SETTINGS)
+
+    async def batch() -> None:
+        async with BatchCheckpoints().open(tmp_path / "results.jsonl") as documents:
+            for key, topic in [("a", "maps"), ("b", "rivers")]:
+                instruction = f"Write a 300-word essay on {topic}."
+                await documents.write(instruction, key=key, context=context)
+                assert leased() == {Path(context.gguf or ""): 1}  # the batch's own lease
+
+    asyncio.run(batch())
+    assert len(fake_llama.started) == 1 and leased() == {}
+    assert not fake_llama.servers()[0].running
 
 
 class CallerError(Exception):

@@ -259,8 +259,9 @@ class RunsDeps:
 
     def _end(self, key: tuple[int, int, str], run: _Run, *, collected: bool = False) -> None:
         with self._lock:
-            if self._runs.get(key) is run:
-                del self._runs[key]
+            if self._runs.get(key) is not run:
+                return  # ended already
+            del self._runs[key]
         if collected:
             threading.Thread(target=run.deps.close, name="longwriter-run-end", daemon=True).start()
         else:

@@ -22,12 +22,15 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
 from longwriter.agent.config import WriterContext, home_dir
+from longwriter.agent.deps import RunDeps
 from longwriter.agent.models import ChatModels
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.graph import build_graph
+from longwriter.llm.local_server import ServerLease, acquire, release
 from longwriter.memory import delete_memory
 
 if TYPE_CHECKING:
@@ -173,7 +176,12 @@ class DocumentRun:
         ``stop`` set (by :meth:`arun` when cancelled) ends the run after its current step.
         """
         self._go_on(stop)  # a queued run cancelled before it started
-        graph = build_graph(self.checkpointer, chat_model=self.chat_model)
+        with RunDeps(self.context, self.chat_model) as deps:  # released however the run ends
+            return self._stream(build_graph(self.checkpointer, deps=deps), stop)
+
+    def _stream(
+        self, graph: CompiledStateGraph[Any, Any, Any, Any], stop: threading.Event | None
+    ) -> dict[str, Any]:
         config = _config(self.thread_id)
         if self.instruction is None:
             saved = graph.get_state(config)
@@ -312,6 +320,7 @@ class DocumentStore:
         self.fresh = fresh
         self.keep_memory = keep_memory
         self._unfinished: dict[str, str] = {}  # thread id → Chroma location, till recorded
+        self._servers: dict[str | None, ServerLease] = {}  # GGUF → the batch's lease on its server
 
     def thread_id(self, key: str) -> str:
         """The stable thread of row ``key``."""
@@ -337,6 +346,11 @@ class DocumentStore:
         context = context or WriterContext()
         thread_id = self.thread_id(key)
         self._unfinished[thread_id] = context.memory_location()
+        if (
+            context.gguf not in self._servers
+            and RunDeps(context, chat_model).calls_embedded_server()
+        ):
+            await self._hold_server(context.gguf)
         saved = await build_graph(self.saver).aget_state(_config(thread_id))
         resume = bool(saved.values)
         if resume and (self.fresh or saved.values.get("instruction") != instruction.strip()):
@@ -356,6 +370,13 @@ class DocumentStore:
             executor=executor,
         )
 
+    async def _hold_server(self, gguf: str | None) -> None:
+        """Lease the embedded server of ``gguf`` for the batch: each run leases it too, but would
+        start it anew (about 2 s) whenever no other document of the batch is in flight."""
+        lease = await asyncio.to_thread(acquire, gguf)
+        if self._servers.setdefault(gguf, lease) is not lease:  # another document was quicker
+            await asyncio.to_thread(release, lease)
+
     async def discard(self, key: str) -> None:
         """Forget row ``key``'s saved run: its next write starts over (and empties its memory)."""
         await self.saver.adelete_thread(self.thread_id(key))
@@ -369,12 +390,15 @@ class DocumentStore:
             await asyncio.to_thread(delete_memory, location, thread_id)
 
     async def close(self) -> None:
-        """The batch ends: drop the memory of documents left unfinished (unless kept); their
-        checkpoints stay for the next run."""
+        """The batch ends: drop the memory of documents left unfinished (unless kept), their
+        checkpoints stay for the next run; give back the embedded servers it held."""
         if not self.keep_memory:
             for thread_id, location in self._unfinished.items():
                 await asyncio.to_thread(delete_memory, location, thread_id)
         self._unfinished.clear()
+        for lease in self._servers.values():
+            await asyncio.to_thread(release, lease)
+        self._servers.clear()
 
 
 async def _namespace(saver: AsyncSqliteSaver) -> str:

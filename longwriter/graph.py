@@ -14,8 +14,10 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
+from longwriter.agent.deps import RunDeps, RunsDeps
 from longwriter.agent.models import ChatModels
 from longwriter.agent.state import WriterInput, WriterOutput, WriterState, upgraded
+from longwriter.errors import ConfigError
 from longwriter.nodes.critic import critic
 from longwriter.nodes.finalize import commit, finalize
 from longwriter.nodes.planner import plan, review
@@ -24,25 +26,24 @@ from longwriter.nodes.writer import revise, write
 
 
 def _bound(
-    step: Callable[..., Any],
-    *,
-    settings: WriterContext | None,
-    llm: ChatModels | None = None,
-    timed: bool = False,
+    step: Callable[..., Any], runs: RunsDeps, *, timed: bool = False, ends_run: bool = False
 ) -> Callable[..., Any]:
     """``step`` (a node or a router) as the graph calls it: with the run's settings as
     ``runtime.context`` whatever context a parent graph runs with (see ``WriterContext.of_run``),
-    the caller's chat model, the state as this version reads it (``upgraded``: a resumed run may
-    come from an older version's checkpoint), and, when ``timed``, its wall time added to
-    ``stats.seconds`` (so resumed runs report working time only)."""
+    the run's ``RunDeps`` (a node's ``deps``; ``ends_run`` for the last node, which releases them),
+    the state as this version reads it (``upgraded``: a resumed run may come from an older
+    version's checkpoint), and, when ``timed``, its wall time added to ``stats.seconds`` (so resumed
+    runs report working time only)."""
     params = inspect.signature(step).parameters
-    extra: dict[str, Any] = {"llm": llm} if "llm" in params else {}
 
     def run(state: WriterState, runtime: Runtime[Any], config: RunnableConfig) -> Any:
-        context = WriterContext.of_run(runtime.context, config.get("configurable"), settings)
-        args = {**extra, "config": config} if "config" in params else extra
+        args: dict[str, Any] = {"config": config} if "config" in params else {}
+        state = upgraded(state)
+        if "deps" not in params:
+            return step(state, runtime.override(context=runs.settings(runtime, config)), **args)
         started = time.monotonic()
-        out = step(upgraded(state), runtime.override(context=context), **args)
+        with runs.of_node(runtime, config, ends_run=ends_run) as deps:
+            out = step(state, runtime.override(context=deps.ctx), deps=deps, **args)
         if not timed:
             return out
         stats = dict(out.get("stats") or {})
@@ -80,6 +81,7 @@ def build_graph(
     *,
     chat_model: ChatModels | None = None,
     settings: WriterContext | None = None,
+    deps: RunDeps | None = None,
 ) -> CompiledStateGraph[WriterState, WriterContext, WriterInput, WriterOutput]:
     """Compile the writer graph.
 
@@ -87,10 +89,18 @@ def build_graph(
     OpenAI-compatible endpoint from the context with any LangChain chat model, or one per role.
     ``settings`` are used when a run's context holds no ``WriterContext``: the graph as a subgraph of
     an app with its own context schema, or as a tool (see ``WriterContext.of_run``).
+    ``deps`` makes a graph for one run whose dependencies (settings and chat models included) the
+    caller opened and closes, as ``longwriter.api`` does; without it every run gets its own
+    ``RunDeps``, released when it ends (see :class:`~longwriter.agent.deps.RunsDeps`).
     """
+    if deps is not None and (chat_model is not None or settings is not None):
+        raise ConfigError("build_graph: pass the chat model and settings in deps, not beside it")
+    runs = RunsDeps(settings, chat_model, deps)
 
-    def bound(step: Callable[..., Any], timed: bool = True) -> Callable[..., Any]:
-        return _bound(step, settings=settings, llm=chat_model, timed=timed)
+    def bound(
+        step: Callable[..., Any], timed: bool = True, ends_run: bool = False
+    ) -> Callable[..., Any]:
+        return _bound(step, runs, timed=timed, ends_run=ends_run)
 
     builder = StateGraph(
         WriterState,
@@ -105,7 +115,7 @@ def build_graph(
     builder.add_node("critic", bound(critic))
     builder.add_node("revise", bound(revise))
     builder.add_node("commit", bound(commit))
-    builder.add_node("finalize", bound(finalize))
+    builder.add_node("finalize", bound(finalize, ends_run=True))
     builder.add_edge(START, "request")
     builder.add_edge("request", "plan")
     # Routers are wrapped too, so their destinations are listed: the wrapper has no return type.

@@ -1,14 +1,17 @@
-"""The LangGraph agent: state, run settings and (from :mod:`longwriter.graph`) the graph builder."""
+"""The LangGraph agent: state, run settings, a run's dependencies and (from :mod:`longwriter.graph`)
+the graph builder."""
 
 from typing import TYPE_CHECKING, Any
 
 from longwriter.agent.config import WriterContext, home_dir
+from longwriter.agent.deps import RunDeps
 from longwriter.agent.state import WriteRequest, WriterInput, WriterOutput, WriterState
 
 if TYPE_CHECKING:
     from longwriter.graph import build_graph
 
 __all__ = [
+    "RunDeps",
     "WriteRequest",
     "WriterContext",
     "WriterInput",

@@ -6,8 +6,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -15,20 +14,14 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, Base
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel
 
-from longwriter.agent.config import ROLES, WriterContext, check_role
 from longwriter.errors import BackendError
-from longwriter.llm import (
-    Endpoint,
-    accepts_min_tokens,
-    chat_model,
-    check_endpoint,
-    resolve_endpoint,
-    sampling_defaults,
-    server_kind,
-)
+from longwriter.llm import Endpoint, accepts_min_tokens, sampling_defaults
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
 from longwriter.llm.sampling import anti_loop_body, anti_loop_temperature
 from longwriter.text import estimate_tokens, looping
+
+if TYPE_CHECKING:
+    from longwriter.agent.deps import RunDeps
 
 SchemaT = TypeVar("SchemaT", bound=BaseModel)
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL | re.IGNORECASE)
@@ -58,15 +51,6 @@ class ContextOverflow(BackendError):
     """The server rejected the request as longer than its context window."""
 
 
-@cache
-def _endpoint(
-    base_url: str | None, model: str | None, api_key: str, gguf: str | None, wait: float
-) -> Endpoint:
-    endpoint = resolve_endpoint(base_url, model, api_key, gguf=gguf, wait=wait)
-    check_endpoint(endpoint, wait)
-    return endpoint
-
-
 ChatModel = BaseChatModel | Runnable[Any, Any]
 """A caller's model: a LangChain chat model, or any Runnable that takes a list of messages and
 returns a message or a string (a chain, a ``RunnableLambda``, a remote graph...)."""
@@ -75,32 +59,25 @@ ChatModels = ChatModel | Mapping[str, ChatModel]
 
 
 class Models:
-    """Chat models for one run: the endpoints from the context, or LangChain models given by the caller.
+    """Chat calls of one run: to the endpoints of its settings, or to LangChain models given by the
+    caller (its ``RunDeps`` resolve and keep both).
 
     Calls have a role (``plan`` or ``write``, see ``WriterContext.endpoints``); the default is ``write``.
     A role without a given model calls its endpoint.
     """
 
-    def __init__(self, ctx: WriterContext, given: ChatModels | None = None) -> None:
-        self.ctx = ctx
-        if isinstance(given, Mapping):
-            for role in given:
-                check_role(role)
-            self._given = dict(given)
-        else:
-            self._given = {} if given is None else dict.fromkeys(ROLES, given)
+    def __init__(self, deps: RunDeps) -> None:
+        self.deps = deps
+        self.ctx = deps.ctx
         self._unstructured: set[str] = set()  # roles whose model failed at structured output
 
     def given(self, role: str = "write") -> ChatModel | None:
         """The caller's model for ``role``, None when the role calls an endpoint."""
-        return self._given.get(role)
+        return self.deps.given(role)
 
     def endpoint(self, role: str = "write") -> Endpoint:
-        """The resolved endpoint of ``role`` (starts the embedded server on first use)."""
-        where = self.ctx.role_endpoint(role)
-        return _endpoint(
-            where.base_url, where.model, where.api_key, self.ctx.gguf, self.ctx.connect_wait
-        )
+        """The resolved endpoint of ``role`` (leases the embedded server on first use)."""
+        return self.deps.endpoint(role)
 
     def window(self) -> int:
         """Context window in tokens (the ``write`` endpoint's: the window the prompts are fitted to)."""
@@ -108,18 +85,14 @@ class Models:
             return self.ctx.context_window
         if self.given() is not None:
             return EMBEDDED_CONTEXT
-        return check_endpoint(self.endpoint(), self.ctx.connect_wait) or EMBEDDED_CONTEXT
+        return self.deps.served_window() or EMBEDDED_CONTEXT
 
     def chat(self, *, temperature: float | None = None, role: str = "write") -> ChatModel:
         """The chat model to call for ``role``."""
         model = self.given(role)
         if model is not None:
             return model
-        return _chat(
-            self.endpoint(role),
-            self.ctx,
-            self.ctx.temperature if temperature is None else temperature,
-        )
+        return self.deps.chat(role, self.ctx.temperature if temperature is None else temperature)
 
     def limits(
         self, max_tokens: int, min_tokens: int = 0, role: str = "write", loop_level: int = 0
@@ -131,14 +104,12 @@ class Models:
         max_tokens = max(16, max_tokens)
         if self.given(role) is not None:
             return {"max_tokens": max_tokens}
-        endpoint = self.endpoint(role)
+        kind = self.deps.server_kind(role)
         body = anti_loop_body(
-            server_kind(endpoint),
-            loop_level,
-            {**sampling_defaults(endpoint), **self.ctx.extra_body},
+            kind, loop_level, {**sampling_defaults(self.endpoint(role)), **self.ctx.extra_body}
         )
         body["max_tokens"] = max_tokens
-        if min_tokens > 0 and accepts_min_tokens(endpoint):
+        if min_tokens > 0 and accepts_min_tokens(kind):
             body["min_tokens"] = min(min_tokens, max_tokens - 1)
         return {"max_tokens": max_tokens, "extra_body": body}
 
@@ -257,16 +228,3 @@ def stream_until_loop(
             if looping(str(reply.content)):
                 return reply, True
     return (reply if reply is not None else AIMessageChunk(content="")), False
-
-
-def _chat(endpoint: Endpoint, ctx: WriterContext, temperature: float) -> BaseChatModel:
-    return _cached_chat(endpoint, temperature, ctx.top_p, ctx.request_timeout, ctx.max_retries)
-
-
-@cache
-def _cached_chat(
-    endpoint: Endpoint, temperature: float, top_p: float, timeout: float, retries: int
-) -> BaseChatModel:
-    return chat_model(
-        endpoint, temperature=temperature, top_p=top_p, timeout=timeout, max_retries=retries
-    )

@@ -17,7 +17,6 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -321,15 +320,11 @@ def get_embedder(
     model: str | None = None,
     api_key: str = "EMPTY",
 ) -> Embedder:
-    """Shared embedder by kind (see :data:`KINDS`); ``auto`` here is MiniLM with the ``local`` extra,
-    else ``onnx`` (no endpoint is probed: runs choose with :func:`choose_embedding`)."""
+    """A new embedder by kind (see :data:`KINDS`), its model loaded at first use; ``auto`` here is
+    MiniLM with the ``local`` extra, else ``onnx`` (no endpoint is probed: runs choose with
+    :func:`choose_embedding`). A run keeps its embedders in its ``RunDeps``."""
     if kind == "auto":
         kind = "minilm" if local_minilm_installed() else "onnx"
-    return _shared_embedder(kind, base_url, model, api_key)
-
-
-@cache
-def _shared_embedder(kind: str, base_url: str | None, model: str | None, api_key: str) -> Embedder:
     if kind == "minilm":
         return MiniLMEmbedder()
     if kind == "onnx":

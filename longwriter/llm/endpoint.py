@@ -7,7 +7,6 @@ import logging
 import time
 import weakref
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +16,7 @@ import openai
 from langchain_openai import ChatOpenAI
 
 from longwriter.errors import BackendError, ConfigError, shown
-from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING, shared_server
+from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING, ServerLease, acquire
 from longwriter.llm.sampling import ServerKind
 
 log = logging.getLogger(__name__)
@@ -66,17 +65,31 @@ def resolve_endpoint(
     gguf: str | Path | None = None,
     wait: float = CONNECT_WAIT,
 ) -> Endpoint:
-    """The configured endpoint, or the embedded llama.cpp server (started on first use) when no URL is set.
+    """The configured endpoint, or the embedded llama.cpp server when no URL is set.
 
     Without a model name, asks the server for its first one (waiting up to ``wait`` s for it to be up).
+    For one-shot commands (``eval``, ``dataset``, ``train``): the embedded server's lease is never
+    given back, so it runs till the process exits. Runs lease it themselves (``RunDeps``) and give
+    it back when they end.
     """
     if base_url:
-        check_base_url(base_url)
-        if not model:
-            model = served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait)[0]
-        return Endpoint(base_url.rstrip("/"), model, api_key)
-    server = shared_server(Path(gguf) if gguf else None)
-    return Endpoint(server.base_url, server.model, api_key, embedded=True)
+        return remote_endpoint(base_url, model, api_key, wait)
+    return embedded_endpoint(acquire(gguf), api_key)
+
+
+def remote_endpoint(
+    base_url: str, model: str | None, api_key: str = "EMPTY", wait: float = CONNECT_WAIT
+) -> Endpoint:
+    """The server at ``base_url``; without a model name, the first it serves."""
+    check_base_url(base_url)
+    if not model:
+        model = served_models(Endpoint(base_url.rstrip("/"), "", api_key), wait)[0]
+    return Endpoint(base_url.rstrip("/"), model, api_key)
+
+
+def embedded_endpoint(lease: ServerLease, api_key: str = "EMPTY") -> Endpoint:
+    """The embedded server held by ``lease``."""
+    return Endpoint(lease.base_url, lease.model, api_key, embedded=True)
 
 
 def _get_models(endpoint: Endpoint, wait: float = 0.0) -> list[dict[str, Any]]:
@@ -127,12 +140,12 @@ def served_models(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> list[str]:
     return names
 
 
-@cache
 def check_endpoint(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> int | None:
     """Fail early with a clear message if the server is down or lacks the model; returns its context window.
 
     A server that is not up yet gets ``wait`` seconds. vLLM reports ``max_model_len``; llama.cpp does
-    not (``None``: use the configured window).
+    not (``None``: use the configured window). Each call asks the server; a run asks once (its
+    ``RunDeps`` keep the answer).
     """
     models = _get_models(endpoint, wait)
     for entry in models:
@@ -148,7 +161,6 @@ def check_endpoint(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> int | None
 _OWNERS: dict[str, ServerKind] = {"vllm": "vllm", "me": "llama.cpp"}
 
 
-@cache
 def server_kind(endpoint: Endpoint) -> ServerKind:
     """Which server answers: vLLM (models ``owned_by: "vllm"``), llama-cpp-python (embedded, or
     reached by URL: ``owned_by: "me"``), else an OpenAI-style server that takes only OpenAI's fields."""
@@ -166,9 +178,9 @@ def sampling_defaults(endpoint: Endpoint) -> dict[str, float]:
     return dict(EMBEDDED_SAMPLING) if endpoint.embedded else {}
 
 
-def accepts_min_tokens(endpoint: Endpoint) -> bool:
+def accepts_min_tokens(kind: ServerKind) -> bool:
     """True for servers known to take ``min_tokens`` (vLLM, llama-cpp-python); OpenAI rejects it."""
-    return server_kind(endpoint) != "openai"
+    return kind != "openai"
 
 
 def chat_model(
@@ -198,7 +210,7 @@ def chat_model(
         max_retries=max_retries,
         stop_sequences=stop,
         stream_usage=True,
-        http_async_client=_async_http_client(),
+        http_async_client=_PerLoopClient(),
     )
 
 
@@ -231,8 +243,3 @@ class _PerLoopClient(openai.DefaultAsyncHttpxClient):
         pool = self._pools.pop(asyncio.get_running_loop(), None)
         if pool is not None:
             await pool.aclose()
-
-
-@cache
-def _async_http_client() -> _PerLoopClient:
-    return _PerLoopClient()

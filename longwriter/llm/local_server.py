@@ -176,18 +176,62 @@ class LocalServer:
         self.stop()
 
 
-_shared: LocalServer | None = None
-_shared_lock = threading.Lock()
+class ServerLease:
+    """A hold on the embedded server of one GGUF (see :func:`acquire`): where to reach it, until
+    :func:`release`."""
+
+    def __init__(self, gguf: Path, server: LocalServer) -> None:
+        self.gguf = gguf
+        self.server = server
+
+    @property
+    def base_url(self) -> str:
+        """The server's OpenAI-compatible base URL."""
+        return self.server.base_url
+
+    @property
+    def model(self) -> str:
+        """The name the server serves its model under."""
+        return self.server.model
 
 
-def shared_server(gguf: Path | None = None) -> LocalServer:
-    """The process-wide embedded server, started on first use and stopped at interpreter exit."""
-    global _shared
-    with _shared_lock:
-        wanted = Path(gguf) if gguf else None
-        if _shared is not None and (wanted is None or wanted == _shared.gguf) and _shared.running:
-            return _shared
-        if _shared is not None:
-            _shared.stop()
-        _shared = LocalServer(wanted).start()
-        return _shared
+# The only process-wide state of the embedded backend: one server per GGUF path and the leases on
+# it. Runs with different GGUFs get servers of their own; a server stops with its last lease.
+_servers: dict[Path, LocalServer] = {}
+_leases: dict[Path, set[ServerLease]] = {}
+_lock = threading.Lock()
+
+
+def acquire(gguf: str | Path | None = None) -> ServerLease:
+    """A lease on the embedded server of ``gguf`` (the bundled SmolLM2 if None), started on the first
+    lease of its path. Paths are compared as given (made absolute, links not followed): a copy or a
+    link elsewhere is another model to the caller, and gets a server of its own."""
+    path = Path(gguf or bundled_gguf()).absolute()
+    with _lock:  # a second run for the same GGUF waits for the first one's start-up
+        server = _servers.get(path)
+        if server is None or not server.running:
+            server = _servers[path] = LocalServer(path).start()
+        lease = ServerLease(path, server)
+        _leases.setdefault(path, set()).add(lease)
+        return lease
+
+
+def release(lease: ServerLease) -> None:
+    """Give ``lease`` back (again: no effect); the last lease on a server stops it. Servers still
+    leased at interpreter exit are stopped by their own exit hook (:meth:`LocalServer.start`)."""
+    with _lock:
+        held = _leases.get(lease.gguf)
+        if held is None or lease not in held:
+            return
+        held.discard(lease)
+        if held:
+            return
+        del _leases[lease.gguf]
+        server = _servers.pop(lease.gguf)
+    server.stop()
+
+
+def leased() -> dict[Path, int]:
+    """How many leases each running embedded server has (what :func:`acquire` keeps)."""
+    with _lock:
+        return {path: len(held) for path, held in _leases.items()}

@@ -7,7 +7,8 @@ chunk carries a digest of its section, so storing a section again replaces it, a
 checkpoint does not have, one stored only in part, or one of another text is found and mended. A
 collection made with another embedder is rebuilt, since its vectors are not comparable.
 Retrieval feeds the writer earlier passages; near-duplicate search lets the critic catch a section
-that repeats what is already written.
+that repeats what is already written. A run opens a document's memory once (its ``RunDeps`` keep
+it) and closes its Chroma client when it ends: nothing is kept process-wide.
 """
 
 from __future__ import annotations
@@ -25,12 +26,11 @@ from typing import Any
 from longwriter.llm.embeddings import Embedder
 from longwriter.text import count_words
 
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
-_memories: OrderedDict[tuple[str, str], SectionMemory] = OrderedDict()
-_memories_lock = threading.Lock()
-_OPEN_MEMORIES = 32  # documents whose memory (and its embedding cache) a process keeps open
 _EMBED_CACHE = 512
+# Chroma counts the clients of a location and stops its storage with the last one, but opening and
+# closing are not atomic: a client opened while the last other one closes gets stopped storage (two
+# runs on one location failed so). This module's clients open and close under this lock.
+_opening = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -64,27 +64,32 @@ def chunk_paragraphs(text: str, max_words: int = 150) -> list[str]:
     return chunks
 
 
-def _client(location: str) -> Any:
-    """One Chroma client per location: ``:memory:``, a folder, or ``http://host:port``."""
+def chroma_client(location: str) -> Any:
+    """A Chroma client of ``location``: ``:memory:``, a folder, or ``http://host:port``; close it
+    with :func:`close_client` (clients of one location share Chroma's storage, which stops with the
+    last one: an in-memory location is then empty again)."""
     import chromadb
 
-    with _clients_lock:
-        if location not in _clients:
-            if location == ":memory:":
-                _clients[location] = chromadb.EphemeralClient()
-            elif location.startswith(("http://", "https://")):
-                match = re.match(r"https?://([^:/]+)(?::(\d+))?", location)
-                if not match:
-                    raise ValueError(f"bad Chroma server URL {location!r}")
-                _clients[location] = chromadb.HttpClient(
-                    host=match.group(1),
-                    port=int(match.group(2) or 8000),
-                    ssl=location.startswith("https"),
-                )
-            else:
-                Path(location).mkdir(parents=True, exist_ok=True)
-                _clients[location] = chromadb.PersistentClient(path=location)
-        return _clients[location]
+    with _opening:
+        if location == ":memory:":
+            return chromadb.EphemeralClient()
+        if location.startswith(("http://", "https://")):
+            match = re.match(r"https?://([^:/]+)(?::(\d+))?", location)
+            if not match:
+                raise ValueError(f"bad Chroma server URL {location!r}")
+            return chromadb.HttpClient(
+                host=match.group(1),
+                port=int(match.group(2) or 8000),
+                ssl=location.startswith("https"),
+            )
+        Path(location).mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=location)
+
+
+def close_client(client: Any) -> None:
+    """Close a client of :func:`chroma_client`."""
+    with _opening:
+        client.close()
 
 
 def collection_name(doc_id: str) -> str:
@@ -104,8 +109,9 @@ def _digest(title: str, text: str) -> str:
 class SectionMemory:
     """Paragraphs of one document's accepted sections, searchable by meaning."""
 
-    def __init__(self, collection: Any, embedder: Embedder) -> None:
+    def __init__(self, collection: Any, embedder: Embedder, client: Any = None) -> None:
         self._col = collection
+        self._client = client
         self.embedder = embedder
         self._cache: OrderedDict[str, list[float]] = OrderedDict()
         self._held: dict[int, str] | None = None  # section -> digest stored; None: not read yet
@@ -218,6 +224,12 @@ class SectionMemory:
             )
         return out
 
+    def close(self) -> None:
+        """Close the Chroma client it was opened with (a second call does nothing)."""
+        if self._client is not None:
+            close_client(self._client)
+            self._client = None
+
     def drop(self) -> None:
         """Delete every stored paragraph of this document."""
         ids = self._col.get(include=[])["ids"]
@@ -238,28 +250,28 @@ def _collection(client: Any, name: str, embedder: Embedder) -> Any:
 
 
 def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory:
-    """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server URL).
+    """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server
+    URL), with a Chroma client of its own: close it after use.
 
-    One ``SectionMemory`` per collection and process, so what it knows it holds stays true."""
-    key = (location, collection_name(doc_id))
-    with _memories_lock:
-        memory = _memories.get(key)
-        if memory is None or memory.embedder.signature != embedder.signature:
-            memory = SectionMemory(_collection(_client(location), key[1], embedder), embedder)
-            _memories[key] = memory
-        _memories.move_to_end(key)
-        while len(_memories) > _OPEN_MEMORIES:
-            _memories.popitem(last=False)
-        return memory
+    A run opens it once and keeps it (its ``RunDeps``): a ``SectionMemory`` remembers which sections
+    it holds, and a new one reads that from the collection again."""
+    client = chroma_client(location)
+    try:
+        collection = _collection(client, collection_name(doc_id), embedder)
+    except BaseException:
+        close_client(client)
+        raise
+    return SectionMemory(collection, embedder, client)
 
 
 def delete_memory(location: str, doc_id: str) -> None:
-    """Delete the collection of document ``doc_id`` at ``location`` (and this process's handle on
-    it): memory is derived from the checkpoint, so a finished document need not keep it."""
+    """Delete the collection of document ``doc_id`` at ``location``: memory is derived from the
+    checkpoint, so a finished document need not keep it."""
     from chromadb.errors import NotFoundError
 
-    name = collection_name(doc_id)
-    with _memories_lock:
-        _memories.pop((location, name), None)
+    client = chroma_client(location)
+    try:
         with suppress(NotFoundError):
-            _client(location).delete_collection(name)
+            client.delete_collection(collection_name(doc_id))
+    finally:
+        close_client(client)

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import ChatModels, Models
+from longwriter.agent.deps import RunDeps
 from longwriter.agent.state import WriterState
 from longwriter.llm.embeddings import EmbeddingChoice, choose_embedding, get_embedder
-from longwriter.memory import SectionMemory, open_memory
+from longwriter.memory import SectionMemory
 from longwriter.text.reader import SubjectScorer
-
-
-@lru_cache(maxsize=16)
-def _scorer(choice: EmbeddingChoice, key: str, subject: str, language: str) -> SubjectScorer:
-    # The lexical hashing embedder separates Chinese subjects where MiniLM (English-trained) cannot.
-    fallback = get_embedder("hash").embed if choice.kind != "hash" else None
-    embedder = get_embedder(choice.kind, choice.base_url, choice.model, key)
-    return SubjectScorer(
-        embedder.embed, subject, language, fallback=fallback, lexical=embedder.lexical
-    )
 
 
 def subject_reference(state: WriterState) -> str:
@@ -31,11 +20,13 @@ def subject_reference(state: WriterState) -> str:
 
 
 class Services:
-    """Per-node access to the run's context, models, memory and progress stream."""
+    """What a node reads of its run: settings, chat calls, memory and scorers (all kept by the run's
+    ``RunDeps``), and the progress stream."""
 
-    def __init__(self, runtime: Runtime[WriterContext], llm: ChatModels | None) -> None:
-        self.ctx = runtime.context if runtime.context is not None else WriterContext()
-        self.models = Models(self.ctx, llm)
+    def __init__(self, runtime: Runtime[WriterContext], deps: RunDeps) -> None:
+        self.deps = deps
+        self.ctx = deps.ctx
+        self.models = deps.models
         self._writer = runtime.stream_writer
 
     def memory(self, state: WriterState) -> SectionMemory:
@@ -44,20 +35,14 @@ class Services:
         Memory is derived from the checkpoint, and this is the one place that makes it agree: a
         resume with another location, embedder or machine rebuilds it, and a section that ``commit``
         stored before a crash lost its checkpoint is deleted before any node reads memory again."""
-        choice = self.embedding(state)
-        embedder = get_embedder(choice.kind, choice.base_url, choice.model, self.ctx.embedding_key)
-        memory = open_memory(self.ctx.memory_location(), state["doc_id"], embedder)
+        embedder = self.deps.embedder(self.embedding(state))
+        memory = self.deps.memory(self.ctx.memory_location(), state["doc_id"], embedder)
         memory.sync((s["index"], s["title"], s["text"]) for s in state.get("sections", []))
         return memory
 
     def scorer(self, state: WriterState) -> SubjectScorer:
         """How much texts are about this document's subject (the run's embedder, calibrated)."""
-        return _scorer(
-            self.embedding(state),
-            self.ctx.embedding_key,
-            subject_reference(state),
-            state["language"],
-        )
+        return self.deps.scorer(self.embedding(state), subject_reference(state), state["language"])
 
     def choose_embedding(self) -> EmbeddingChoice:
         """Settle the run's embedder (``WriterContext.embedding``; ``auto`` may probe the chat

@@ -7,7 +7,8 @@ import math
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import LOOP_FINISH, ChatModels
+from longwriter.agent.deps import RunDeps
+from longwriter.agent.models import LOOP_FINISH
 from longwriter.agent.state import Action, Draft, Verdict, WriterState
 from longwriter.llm.sampling import MAX_LOOP_LEVEL
 from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
@@ -124,10 +125,10 @@ def judge(
 
 
 def critic(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
+    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
 ) -> dict[str, object]:
     """Node: judge the current draft; store the verdict and the draft's score."""
-    svc = Services(runtime, llm)
+    svc = Services(runtime, deps)
     draft = state["draft"]
     assert draft is not None, "critic needs a draft"
     index = state["current"]

@@ -8,7 +8,7 @@ from langchain_core.messages import AIMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import ChatModels
+from longwriter.agent.deps import RunDeps
 from longwriter.agent.state import SectionResult, WriterState
 from longwriter.errors import BackendError
 from longwriter.nodes.cleanup import drop_repeats
@@ -21,11 +21,9 @@ from longwriter.text.form import FormFields
 from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures, split_paragraphs
 
 
-def commit(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
-) -> dict[str, Any]:
+def commit(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: accept the draft (or the best attempt), store it in memory, re-budget the rest, advance."""
-    svc = Services(runtime, llm)
+    svc = Services(runtime, deps)
     index = state["current"]
     attempts = state["attempts"]
     verdict = state["verdict"]
@@ -176,10 +174,12 @@ def build_report(
     }
 
 
-def finalize(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any]:
+def finalize(
+    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
+) -> dict[str, Any]:
     """Node: the Markdown document and its report; the document also answers the chat."""
     document = render_document(state["title"], state.get("sections", []), state.get("form"))
-    report = build_report(state, document, Services(runtime, None).scorer(state))
+    report = build_report(state, document, Services(runtime, deps).scorer(state))
     runtime.stream_writer(
         {"event": "done", "words": report["words"], "length_score": report["length_score"]}
     )

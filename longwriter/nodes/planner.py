@@ -13,7 +13,8 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import ChatModels, Reply
+from longwriter.agent.deps import RunDeps
+from longwriter.agent.models import Reply
 from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
 from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.llm.embeddings import EmbeddingChoice
@@ -380,11 +381,11 @@ def plan(
     runtime: Runtime[WriterContext],
     config: RunnableConfig,
     *,
-    llm: ChatModels | None = None,
+    deps: RunDeps,
 ) -> dict[str, Any]:
     """Node: settle target, language and form, get (or take the given) plan, check and repair it,
     and repair its budgets."""
-    svc = Services(runtime, llm)
+    svc = Services(runtime, deps)
     ctx = svc.ctx
     instruction = (state.get("instruction") or "").strip()
     if not instruction:
@@ -468,7 +469,7 @@ def plan(
     }
 
 
-def review(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any]:
+def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: pause for a human to accept (resume with None/True) or replace the plan (resume with a plan).
 
     Budgets given in an edited plan are kept (they then define the target); missing ones are filled so
@@ -483,7 +484,7 @@ def review(state: WriterState, runtime: Runtime[WriterContext]) -> dict[str, Any
     )
     if answer in (None, True, "", "accept"):
         return {}
-    svc = Services(runtime, None)
+    svc = Services(runtime, deps)
     ctx = svc.ctx
     try:
         title, sections = sections_from_any(answer)

@@ -11,9 +11,9 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
-from longwriter.agent.models import LOOP_FINISH, ChatModels, ContextOverflow, Reply
+from longwriter.agent.deps import RunDeps
+from longwriter.agent.models import LOOP_FINISH, ContextOverflow, Reply
 from longwriter.agent.state import Draft, Turn, WriterState
-from longwriter.llm import server_kind
 from longwriter.llm.sampling import MAX_LOOP_LEVEL
 from longwriter.nodes.cleanup import (
     clean_draft,
@@ -218,7 +218,7 @@ def chain_words(svc: Services) -> int:
     never more than a quarter of the window."""
     words = svc.ctx.compact_chain_words
     if words is None:
-        kind = None if svc.models.given() is not None else server_kind(svc.models.endpoint())
+        kind = None if svc.models.given() is not None else svc.deps.server_kind()
         words = VLLM_CHAIN_WORDS if kind == "vllm" else 0
     return min(words, svc.models.window() // 5)
 
@@ -326,11 +326,9 @@ def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str,
     }
 
 
-def write(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
-) -> dict[str, Any]:
+def write(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: first draft of the current section."""
-    svc = Services(runtime, llm)
+    svc = Services(runtime, deps)
     index = state["current"]
     budget = state["budgets"][index]
     section = state["sections_plan"][index]
@@ -361,11 +359,9 @@ def write(
     }
 
 
-def revise(
-    state: WriterState, runtime: Runtime[WriterContext], *, llm: ChatModels | None = None
-) -> dict[str, Any]:
+def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
     """Node: act on the critic's verdict (deterministic fixes first, model calls only when needed)."""
-    svc = Services(runtime, llm)
+    svc = Services(runtime, deps)
     ctx = svc.ctx
     draft, verdict = state["draft"], state["verdict"]
     assert draft is not None and verdict is not None, "revise needs a draft and a verdict"

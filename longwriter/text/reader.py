@@ -118,13 +118,16 @@ def _calibrate(embed: Embed, language: str) -> _Calibration:
     return _Calibration(paragraph_vectors, float(np.median(levels)))
 
 
-_calibrations: dict[tuple[Embed, str], _Calibration] = {}
+_calibrations: dict[tuple[Embed | str, str], _Calibration] = {}
 
 
 def _calibration(embed: Embed, language: str) -> _Calibration:
     """The bank calibration of ``embed``, shared by every scorer of the process that uses the same
-    embedding function (MiniLM embeds the 128 bank texts in about a second)."""
-    key = (embed, _BANKS.get(language[:2], _DEFAULT_BANK))
+    vectors (MiniLM embeds the 128 bank texts in about a second). An embedder's method is known by
+    its ``signature`` (which vectors it makes), so runs, each with embedders of its own, share one
+    calibration and the cache holds no embedder."""
+    signature = getattr(getattr(embed, "__self__", None), "signature", None)
+    key = (signature or embed, _BANKS.get(language[:2], _DEFAULT_BANK))
     try:
         found = _calibrations.get(key)
     except TypeError:  # an unhashable callable: calibrate every time

@@ -18,7 +18,7 @@ from longwriter import WriterContext, write_document
 from longwriter.api import sqlite_checkpointer
 from longwriter.graph import build_graph
 from longwriter.llm.embeddings import get_embedder
-from longwriter.llm.local_server import LocalServer
+from longwriter.llm.local_server import LocalServer, bundled_gguf, leased
 from longwriter.memory import open_memory
 from longwriter.text import duplicated_lines
 
@@ -74,6 +74,46 @@ def test_unreachable_url_is_a_clear_error() -> None:
     )
     with pytest.raises(BackendError, match=r"cannot reach .* after 2 s"):
         write_document("Write a 300-word note.", context=ctx)
+
+
+def test_two_runs_with_two_ggufs_each_get_their_own_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run with another GGUF starts while the first is mid-document: each writes through
+    its own embedded server, the first run's server keeps running, and both stop when their runs end."""
+    first_gguf, second_gguf = tmp_path / "first.gguf", tmp_path / "second.gguf"
+    first_gguf.symlink_to(bundled_gguf())
+    second_gguf.symlink_to(bundled_gguf())
+    settings = {"memory": str(tmp_path / "chroma"), "section_words": 150, "max_revisions": 0}
+    seen: dict[Path, LocalServer] = {}
+    start = LocalServer.start
+
+    def recorded(server: LocalServer) -> LocalServer:
+        seen[server.gguf] = server
+        return start(server)
+
+    monkeypatch.setattr(LocalServer, "start", recorded)
+    nested: list[str] = []
+
+    def second_run(event: dict[str, object]) -> None:
+        if nested or event["event"] != "llm":
+            return
+        context = WriterContext(gguf=str(second_gguf), **settings)  # type: ignore[arg-type]
+        result = write_document("Write a 150-word note about harbours.", context=context)
+        nested.append(result.text)
+        assert leased() == {first_gguf: 1}  # the second run gave its lease back ...
+        assert seen[first_gguf].running  # ... and the first run's server still runs
+
+    context = WriterContext(gguf=str(first_gguf), **settings)  # type: ignore[arg-type]
+    first = write_document(
+        "Write a 150-word note about lighthouses.", context=context, on_event=second_run
+    )
+    assert first.report["words"] > 50 and nested and len(nested[0].split()) > 50
+    assert set(seen) == {first_gguf, second_gguf}
+    assert seen[first_gguf].port != seen[second_gguf].port
+    assert leased() == {} and not any(server.running for server in seen.values())
+    left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
+    assert left.stdout.strip() == "", "an embedded server outlived its runs"
 
 
 def saved_sections(db: Path) -> list[dict[str, object]]:

@@ -27,7 +27,7 @@ def _forbidden(*args: Any, **kwargs: Any) -> Any:
 def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("longwriter.api.DocumentRun.values", _forbidden)
     monkeypatch.setattr("longwriter.api.make_plan", _forbidden)
-    monkeypatch.setattr("longwriter.llm.endpoint.shared_server", _forbidden)
+    monkeypatch.setattr("longwriter.llm.local_server.LocalServer.start", _forbidden)
     monkeypatch.setattr("longwriter.llm.endpoint._get_models", _forbidden)
 
 

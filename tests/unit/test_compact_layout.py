@@ -11,6 +11,7 @@ import pytest
 from langgraph.runtime import Runtime
 
 from longwriter import WriterContext, write_document
+from longwriter.agent.deps import RunDeps
 from longwriter.nodes.common import Services
 from longwriter.nodes.prompting import chained_turns, text_tail
 from longwriter.nodes.writer import compact_layout
@@ -96,14 +97,15 @@ def test_auto_layout_is_compact_for_small_windows(window: int, compact: bool) ->
     with openai_stub(StubState(max_model_len=window)) as stub:
         context = WriterContext(base_url=stub.base_url, model="stub-model")
         runtime = Runtime(context=context, stream_writer=lambda _: None)
-        assert compact_layout(Services(runtime, None)) is compact
+        with RunDeps(context) as deps:
+            assert compact_layout(Services(runtime, deps)) is compact
 
 
 def test_a_chat_model_given_by_the_caller_gets_the_history_layout_unless_asked() -> None:
-    runtime = Runtime(context=WriterContext(), stream_writer=lambda _: None)
-    assert not compact_layout(Services(runtime, ScriptedWriter()))
-    runtime = Runtime(context=WriterContext(prompt_layout="compact"), stream_writer=lambda _: None)
-    assert compact_layout(Services(runtime, ScriptedWriter()))
+    runtime = Runtime(stream_writer=lambda _: None)
+    assert not compact_layout(Services(runtime, RunDeps(WriterContext(), ScriptedWriter())))
+    compact = WriterContext(prompt_layout="compact")
+    assert compact_layout(Services(runtime, RunDeps(compact, ScriptedWriter())))
 
 
 def test_chained_sections_continue_one_conversation_until_it_is_full() -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from pathlib import Path
 
 import pytest
 
 from longwriter.llm.embeddings import HashEmbedder
-from longwriter.memory import store
 from longwriter.memory.store import collection_name, open_memory
 
 ACCEPTED = [
@@ -16,12 +14,6 @@ ACCEPTED = [
     (1, "Iron", "Cast iron spans appeared with the railways of the north."),
     (2, "Steel", "Suspension cables of drawn steel let towers stand far apart."),
 ]
-
-
-@pytest.fixture
-def new_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget the memories this process has open, as a new process (a resume) would start."""
-    monkeypatch.setattr(store, "_memories", OrderedDict())
 
 
 def test_empty_memory_is_rebuilt_from_the_accepted_sections(tmp_path: Path) -> None:
@@ -32,29 +24,25 @@ def test_empty_memory_is_rebuilt_from_the_accepted_sections(tmp_path: Path) -> N
     assert passage.section == 2 and passage.title == "Steel"
 
 
-def test_a_section_beyond_the_checkpoint_is_deleted(tmp_path: Path, new_process: None) -> None:
+def test_a_section_beyond_the_checkpoint_is_deleted(tmp_path: Path) -> None:
     """kill -9 after ``commit`` stored section 2 but before its checkpoint was saved."""
     location = str(tmp_path / "chroma")
     ahead = open_memory(location, "doc", HashEmbedder())
     for section in ACCEPTED:
         ahead.add_section(*section)
-    store._memories.clear()  # the resumed process
     memory = open_memory(location, "doc", HashEmbedder())
     memory.sync(ACCEPTED[:2])
     assert memory.sections() == {0, 1}
     assert all(p.section < 2 for p in memory.related("suspension cables of steel", 5))
 
 
-def test_a_section_stored_in_part_or_with_another_text_is_stored_again(
-    tmp_path: Path, new_process: None
-) -> None:
+def test_a_section_stored_in_part_or_with_another_text_is_stored_again(tmp_path: Path) -> None:
     location = str(tmp_path / "chroma")
     old = open_memory(location, "doc", HashEmbedder())
     for section in ACCEPTED:
         old.add_section(*section)
     full = old.count()
     old._col.delete(ids=["s00000-p0001"])  # section 0 lost its second paragraph
-    store._memories.clear()
     rewritten = [*ACCEPTED[:2], (2, "Steel", "Cable-stayed decks hang from a single pylon.")]
     memory = open_memory(location, "doc", HashEmbedder())
     memory.sync(rewritten)
@@ -73,12 +61,9 @@ def test_memory_made_by_another_embedder_is_rebuilt(tmp_path: Path) -> None:
     assert memory.related("cast iron railways", 1)[0].section == 1
 
 
-def test_memory_made_by_another_embedder_is_rebuilt_in_a_new_process(
-    tmp_path: Path, new_process: None
-) -> None:
+def test_memory_made_by_another_embedder_is_rebuilt_in_a_new_process(tmp_path: Path) -> None:
     location = str(tmp_path / "chroma")
     open_memory(location, "doc", HashEmbedder(dim=64)).sync(ACCEPTED)
-    store._memories.clear()
     memory = open_memory(location, "doc", HashEmbedder())
     memory.sync(ACCEPTED)
     assert memory.near_duplicates(ACCEPTED[1][2], 0.9)

@@ -11,7 +11,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from longwriter import WriterContext, build_graph
-from longwriter.agent.models import Models, stream_until_loop
+from longwriter.agent.deps import RunDeps
+from longwriter.agent.models import stream_until_loop
 from longwriter.llm.sampling import MAX_LOOP_LEVEL, anti_loop_body, anti_loop_temperature
 from longwriter.text import looping
 from tests.fakes import ScriptedWriter
@@ -68,7 +69,8 @@ def test_calls_carry_the_run_level_penalty_of_their_server(
     owner: str, expected: dict[str, float]
 ) -> None:
     with openai_stub(StubState(owned_by=owner)) as stub:
-        models = Models(WriterContext(base_url=stub.base_url, model="stub-model", temperature=0.5))
+        ctx = WriterContext(base_url=stub.base_url, model="stub-model", temperature=0.5)
+        models = RunDeps(ctx).models
         models.call([HumanMessage("Write.")], max_tokens=50)
         models.call([HumanMessage("Write.")], max_tokens=50, loop_level=2)
     plain, penalised = stub.requests

@@ -213,8 +213,15 @@ def test_a_callers_chat_model_plans_through_its_structured_output(
             self.structured_asks += 1
             return super().with_structured_output(*args, **kwargs)
 
+    # llama.cpp ignores the max_completion_tokens that ChatOpenAI sends for max_tokens: the body's
+    # own max_tokens bounds every reply (a rambling plan ran for minutes without it)
     planner = Planner(
-        base_url=local_server.base_url, model=local_server.model, api_key="EMPTY", temperature=0.3
+        base_url=local_server.base_url,
+        model=local_server.model,
+        api_key="EMPTY",
+        temperature=0.3,
+        max_retries=0,
+        extra_body={"max_tokens": 400},
     )
     ctx = WriterContext(
         base_url=local_server.base_url,

@@ -99,7 +99,8 @@ def _split_of(item: dict[str, Any], where: str) -> tuple[int, int] | None:
         raise ValueError(f"{where}: part and parts must both be whole numbers, got {shown(given)}")
     if not 1 <= part <= parts <= MAX_PLAN_SECTIONS:
         raise ValueError(
-            f"{where}: part {part} of {parts}: need 1 <= part <= parts <= {MAX_PLAN_SECTIONS}"
+            f"{where}: part {shown(part)} of {shown(parts)}: "
+            f"need 1 <= part <= parts <= {MAX_PLAN_SECTIONS}"
         )
     return (part, parts) if parts > 1 else None
 

@@ -56,7 +56,7 @@ VOCAB = [
 ]
 
 
-def _tag(n: int) -> str:
+def letter_code(n: int) -> str:
     """A short letter code unique to ``n`` (keeps fake prose free of repeated n-grams)."""
     out = ""
     while True:
@@ -95,7 +95,7 @@ class ScriptedWriter(BaseChatModel):
         elif "different aspects" in prompt or "个不同方面" in prompt:
             n = int(re.search(r"(\d+) (?:different aspects|个不同方面)", prompt).group(1))  # type: ignore[union-attr]
             text = "\n".join(
-                f"{k}. Aspect {_tag(self.counter + k)} in detail" for k in range(1, n + 1)
+                f"{k}. Aspect {letter_code(self.counter + k)} in detail" for k in range(1, n + 1)
             )
         elif self.section_replies:
             text = self.section_replies.pop(0)
@@ -125,7 +125,8 @@ class ScriptedWriter(BaseChatModel):
             self.counter += 1
             n = self.counter
             sentence = [
-                f"{VOCAB[(n * k + k * k) % len(VOCAB)]}{_tag(n * 9 + k)}" for k in range(1, 10)
+                f"{VOCAB[(n * k + k * k) % len(VOCAB)]}{letter_code(n * 9 + k)}"
+                for k in range(1, 10)
             ]
             topic = [w for w in re.findall(r"\w+", self.topic) if len(w) > 3] or self.topic.split()
             if topic:  # two words of the topic in every sentence, in turn

@@ -113,7 +113,7 @@ class WriterContext:
     language: str | None = None
     """Document language (``en``, ``zh``, ...); None detects it from the instruction."""
     temperature: float = 0.7
-    """Sampling temperature of writing calls (raised for the rest of a run when a draft loops)."""
+    """Sampling temperature of writing calls (anti-loop levels leave it: warmer text drifts)."""
     top_p: float = 0.9
     """Nucleus sampling: the probability mass sampled from."""
     extra_body: dict[str, Any] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from longwriter.errors import BackendError
 from longwriter.llm import Endpoint, accepts_min_tokens, sampling_defaults
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
-from longwriter.llm.sampling import anti_loop_body, anti_loop_temperature
+from longwriter.llm.sampling import anti_loop_body
 from longwriter.text import estimate_tokens, looping
 
 if TYPE_CHECKING:
@@ -123,25 +123,25 @@ class Models:
         response_format: dict[str, Any] | None = None,
         role: str = "write",
         loop_level: int = 0,
+        watch: Watch | None = None,
     ) -> Reply:
-        """One chat completion for ``role`` (streamed when a stream consumer listens); reasoning text
-        stripped. ``loop_level`` > 0 samples against loops (a higher penalty, a warmer temperature)."""
+        """One chat completion for ``role``, streamed and closed early when it loops or ``watch``
+        says so; reasoning text stripped. ``loop_level`` > 0 samples against loops (a higher
+        repetition penalty)."""
         started = time.monotonic()
         kwargs = self.limits(max_tokens, min_tokens, role, loop_level)
-        if loop_level:
-            base = self.ctx.temperature if temperature is None else temperature
-            temperature = anti_loop_temperature(base, loop_level)
         if response_format is not None and self.given(role) is None:
             # In the body, not as a client argument: the client would switch to its strict parse mode.
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:
             chat = self.chat(temperature=temperature, role=role)
+            stopped: str | None = None
             if not isinstance(chat, BaseChatModel):
-                msg, looped = as_message(chat.invoke(messages)), False  # it takes no call options
+                msg = as_message(chat.invoke(messages))  # it takes no call options
             elif response_format is None:
-                msg, looped = stream_until_loop(chat, messages, kwargs)
+                msg, stopped = stream_until(chat, messages, kwargs, watch)
             else:
-                msg, looped = chat.invoke(messages, **kwargs), False
+                msg = chat.invoke(messages, **kwargs)
         except openai.BadRequestError as exc:
             text = str(exc)
             if "context" in text.lower() or "too long" in text.lower() or "maximum" in text.lower():
@@ -158,7 +158,7 @@ class Models:
             raise BackendError(
                 f"model server error HTTP {exc.status_code}: {exc.message}"
             ) from None
-        return _reply(msg, messages, started, looped)
+        return _reply(msg, messages, started, stopped)
 
     def structured(
         self, schema: type[SchemaT], messages: list[BaseMessage], *, role: str = "write"
@@ -182,7 +182,7 @@ class Models:
         raw = out.get("raw") if isinstance(out, dict) else None
         raw_msg = raw if isinstance(raw, BaseMessage) else AIMessage(content="")
         return (parsed if isinstance(parsed, schema) else None), _reply(
-            raw_msg, messages, started, False
+            raw_msg, messages, started, None
         )
 
 
@@ -191,14 +191,16 @@ def as_message(out: Any) -> BaseMessage:
     return out if isinstance(out, BaseMessage) else AIMessage(content=str(out))
 
 
-def _reply(msg: BaseMessage, messages: list[BaseMessage], started: float, looped: bool) -> Reply:
+def _reply(
+    msg: BaseMessage, messages: list[BaseMessage], started: float, stopped: str | None
+) -> Reply:
     text = msg.content if isinstance(msg.content, str) else str(msg.content)
     text = _THINK.sub("", text).strip()
     usage = getattr(msg, "usage_metadata", None) or {}
     meta = msg.response_metadata or {}
     return Reply(
         text=text,
-        finish_reason=LOOP_FINISH if looped else meta.get("finish_reason"),
+        finish_reason=stopped or meta.get("finish_reason"),
         prompt_tokens=int(
             usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
         ),
@@ -209,22 +211,35 @@ def _reply(msg: BaseMessage, messages: list[BaseMessage], started: float, looped
 
 LOOP_FINISH = "loop"
 """``Reply.finish_reason`` of a reply cut off because the model fell into a loop."""
+DRIFT_FINISH = "drift"
+"""``Reply.finish_reason`` of a reply cut off by its ``watch``: the text left the subject."""
 LOOP_CHECK_CHARS = 256  # how much new text arrives between two loop checks of a stream
 
+Watch = Callable[[str], bool]
+"""Looks at a reply's text so far (at each line break) and says whether to stop reading it."""
 
-def stream_until_loop(
-    chat: BaseChatModel, messages: list[BaseMessage], kwargs: dict[str, Any]
-) -> tuple[BaseMessage, bool]:
-    """Stream a reply and stop reading it when its end loops (:func:`longwriter.text.looping`):
-    closing the stream makes the server abort the request, so a loop costs a few hundred tokens
-    instead of all of ``max_tokens`` (on vLLM with its own sampling, SmolLM2 looped to the limit)."""
+
+def stream_until(
+    chat: BaseChatModel,
+    messages: list[BaseMessage],
+    kwargs: dict[str, Any],
+    watch: Watch | None = None,
+) -> tuple[BaseMessage, str | None]:
+    """Stream a reply and stop reading it when its end loops (:func:`longwriter.text.looping`) or
+    ``watch`` says so: closing the stream makes the server abort the request, so a loop or a drift
+    costs a few hundred tokens instead of all of ``max_tokens`` (on vLLM with its own sampling,
+    SmolLM2 looped to the limit). Returns the reply so far and why it was cut (:data:`LOOP_FINISH`,
+    :data:`DRIFT_FINISH`), or None when it ended by itself."""
     reply: BaseMessageChunk | None = None
     unchecked = 0
     for chunk in chat.stream(messages, **kwargs):
         reply = chunk if reply is None else reply + chunk
-        unchecked += len(str(chunk.content))
+        piece = str(chunk.content)
+        unchecked += len(piece)
         if unchecked >= LOOP_CHECK_CHARS:
             unchecked = 0
             if looping(str(reply.content)):
-                return reply, True
-    return (reply if reply is not None else AIMessageChunk(content="")), False
+                return reply, LOOP_FINISH
+        if watch is not None and "\n" in piece and watch(str(reply.content)):
+            return reply, DRIFT_FINISH
+    return (reply if reply is not None else AIMessageChunk(content="")), None

@@ -202,6 +202,7 @@ class WriterState(TypedDict, total=False):
     stats: Annotated[dict[str, float], add_numbers]
     calibration: dict[str, float]
     loop_level: int  # anti-loop sampling level learned in this run (see longwriter.llm.sampling)
+    loop_ceiling: int  # the highest level the run may still climb to (LoopLadder)
     embedder: dict[
         str, Any
     ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node

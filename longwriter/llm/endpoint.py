@@ -173,7 +173,7 @@ def server_kind(endpoint: Endpoint) -> ServerKind:
 def sampling_defaults(endpoint: Endpoint) -> dict[str, float]:
     """Sampling extras sent to ``endpoint`` unless the caller's ``extra_body`` overrides them: the
     embedded model's repeat penalty; other servers sample as they are configured. (``min_p`` 0.05
-    on vLLM was tried: SmolLM2 looped more, the anti-loop levels warmed it up, and sections came
+    on vLLM was tried: SmolLM2 looped more, the anti-loop levels (then warmer) drifted, and sections came
     out short and slow.)"""
     return dict(EMBEDDED_SAMPLING) if endpoint.embedded else {}
 

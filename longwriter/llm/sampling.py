@@ -5,11 +5,19 @@ rep4 0.65-0.88), and each server names its penalty differently: vLLM and llama.c
 repetition penalty (``repetition_penalty`` / ``repeat_penalty``, 1 = off), OpenAI-style servers only the
 additive ``frequency_penalty``/``presence_penalty``. The agent raises the penalty a level each time a
 draft degenerates and keeps that level for the rest of the run, so the user never has to know a model's
-magic number; a penalty the user set is a floor, never lowered.
+magic number; a penalty the user set is a floor, never lowered. A level can also be too much: SmolLM2
+on vLLM at level 2 (penalty 1.2, temperature 0.9) wrote word salad ("hair white flippers sheep skin
+coffee lemonade tapestry ..."), 16 calls and 8,000 tokens of which the content filter kept nothing.
+So a level above the first whose replies come back barren is left for the one below, and the run
+never climbs to it again (:class:`LoopLadder`). Levels change the penalty only, not the temperature:
+on vLLM (SmolLM2, top_p 0.9, penalty 1.1, 8 section requests each) the content filter kept 64% of
+the words written at temperature 0.6, 56% at 0.7 and 45% at 0.8; warmer text drifts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 ServerKind = Literal["vllm", "llama.cpp", "openai"]
@@ -23,8 +31,6 @@ _MULTIPLICATIVE = {
 }
 # OpenAI's additive penalties (range -2..2): kept mild, large values garble common words.
 _ADDITIVE = {"frequency_penalty": (0.0, 0.3, 0.5, 0.7), "presence_penalty": (0.0, 0.2, 0.4, 0.6)}
-TEMPERATURE_STEP = 0.1
-MAX_TEMPERATURE = 1.0
 
 
 def anti_loop_body(kind: ServerKind, level: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +49,51 @@ def anti_loop_body(kind: ServerKind, level: int, body: dict[str, Any]) -> dict[s
     return out
 
 
-def anti_loop_temperature(temperature: float, level: int) -> float:
-    """The sampling temperature at ``level``: a little warmer per level, which also breaks loops."""
-    level = max(0, min(level, MAX_LOOP_LEVEL))
-    return max(temperature, min(MAX_TEMPERATURE, temperature + TEMPERATURE_STEP * level))
+BARREN_SHARE = 0.1
+"""A reply of which the clean-up and the content filter kept less than this share of the words is
+barren."""
+BARREN_RUN = 2
+"""Barren replies in a row after which a level above the first is given up."""
+MIN_BARREN_WORDS = 40  # shorter replies say too little about the sampling
+
+
+@dataclass
+class LoopLadder:
+    """The run's anti-loop level and the highest level it may still climb to (``ceiling``),
+    learned from the replies: up a level when one loops, down (for good) from a level above the
+    first when :data:`BARREN_RUN` replies in a row keep almost nothing."""
+
+    level: int = 0
+    ceiling: int = MAX_LOOP_LEVEL
+    barren: int = 0
+
+    def looped(self) -> bool:
+        """A reply looped: climb a level if the ceiling allows; whether it did."""
+        self.barren = 0
+        if self.level >= min(self.ceiling, MAX_LOOP_LEVEL):
+            return False
+        self.level += 1
+        return True
+
+    def kept(self, words: int, kept_words: int) -> bool:
+        """A reply of ``words`` words of which ``kept_words`` survived: whether the level was
+        given up because of it."""
+        if words < MIN_BARREN_WORDS or kept_words >= BARREN_SHARE * words:
+            self.barren = 0
+            return False
+        self.barren += 1
+        if self.level < 2 or self.barren < BARREN_RUN:
+            return False
+        self.level -= 1
+        self.ceiling = self.level
+        self.barren = 0
+        return True
+
+    def update(self) -> dict[str, int]:
+        """The state fields that keep the ladder between nodes."""
+        return {"loop_level": self.level, "loop_ceiling": self.ceiling}
+
+
+def ladder_of(state: Mapping[str, Any]) -> LoopLadder:
+    """The run's ladder as a state left it (runs from before the ceiling start without one)."""
+    return LoopLadder(state.get("loop_level", 0), state.get("loop_ceiling", MAX_LOOP_LEVEL))

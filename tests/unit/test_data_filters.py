@@ -11,6 +11,7 @@ from longwriter.data.filters import (
     plan_problems,
     strip_step_labels,
 )
+from tests.fakes import letter_code
 
 PLAN = [{"title": f"Part {i}", "budget": 300} for i in range(3)]
 SECTIONS = [{"title": f"Part {i}", "words": 300} for i in range(3)]
@@ -18,7 +19,7 @@ SECTIONS = [{"title": f"Part {i}", "words": 300} for i in range(3)]
 
 def varied_text(n_words: int) -> str:
     """Non-repeating prose of ``n_words`` words, in paragraphs of 50."""
-    words = [f"w{i}" for i in range(n_words)]
+    words = [letter_code(i) for i in range(n_words)]
     return "\n\n".join(" ".join(words[i : i + 50]) + "." for i in range(0, n_words, 50))
 
 

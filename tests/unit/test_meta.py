@@ -29,6 +29,16 @@ TOPIC = "Write a 1200-word history of the printing press and how it changed Euro
         ("You should keep your hive near water.", False),
         ("Printing spread to Venice, Paris and London by 1500.", False),
         ("We know that literacy rose sharply after 1500.", False),
+        # chat talk of SmolLM2 on vLLM
+        ("Today we're going to talk about the impact of the printing press.", True),
+        ("We'll discuss the presses of Venice next.", True),
+        ("Here is another piece on the impact of the printing press.", True),
+        ('Question: What is the main difference between "A" and "B"?', True),
+        ("When it comes to the printing press, you're right.", True),
+        ("Yes, you're right, it changes how we see ourselves.", True),
+        ('"You\'re right," said the printer, wiping the ink from his hands.', False),
+        ("Here is the workshop where Gutenberg set his type.", False),
+        ("We went to talk about the press with the guild.", False),
     ],
 )
 def test_english_meta_sentences(sentence: str, meta: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from longwriter.nodes.relevance import drifting, keep_on_subject
+from longwriter.nodes.relevance import drift_watch, drifting, keep_on_subject
 from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
 from tests.unit.test_reader import lexical
 
@@ -66,3 +66,14 @@ def test_nothing_is_judged_by_an_embedder_that_cannot_tell_subjects_apart() -> N
     scorer = SubjectScorer(lambda texts: [[1.0, 0.0] for _ in texts], "coffee", "en")
     kept, removed = keep_on_subject(f"{COFFEE}\n\n{NOVEL}", scorer, point="", instruction="")
     assert kept == f"{COFFEE}\n\n{NOVEL}" and not removed
+
+
+def test_the_drift_watch_stops_at_the_first_paragraph_the_filter_would_drop() -> None:
+    scorer = SubjectScorer(lexical, "the history of coffee", "en")
+    watch = drift_watch(scorer, point="", instruction="Write a history of coffee.")
+    assert not watch(f"{COFFEE}\n")  # no paragraph complete yet
+    assert not watch(f"{COFFEE}\n\n{DRIFT}\n\nShort line.\n\n")  # cut in part, not dropped
+    assert watch(f"{COFFEE}\n\n{DRIFT}\n\nShort line.\n\n{NOVEL}\n\n")
+    fresh = drift_watch(scorer, point="", instruction="Write a history of coffee.")
+    assert not fresh(f"{NOVEL}\n")  # unfinished: not judged
+    assert not fresh("Off.\n\n")  # too short to judge

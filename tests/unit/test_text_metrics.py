@@ -53,6 +53,7 @@ def test_length_score_rejects_bad_lengths(required: int, produced: int) -> None:
         ("好好好好好", 4, 0.5),
         ("我爱你我爱你", 3, 0.25),  # 4 positions, only the last repeats
         ("one two three four five six", 4, 0.0),
+        ("press of 1450 in mainz press of 1455 in mainz", 4, 2 / 7),  # numbers count as one
     ],
 )
 def test_repeated_ngram_share(text: str, n: int, expected: float) -> None:
@@ -78,6 +79,12 @@ def test_repeated_ngram_share(text: str, n: int, expected: float) -> None:
             10,
             ["这一行中文内容重复出现了两次"],
         ),
+        (  # a loop that counts: equal but for the number
+            "The Printing Press: 1450\nThe Printing Press: 1485\nThe Printing Press: 1490",
+            20,
+            ["The Printing Press: 1485"],
+        ),
+        ("| 2020 | 35.5 | 40.25 | 7 |\n| 2021 | 36.5 | 41.75 | 8 |", 20, []),  # figures only
     ],
 )
 def test_duplicated_lines(text: str, min_chars: int, expected: list[str]) -> None:

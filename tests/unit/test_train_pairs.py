@@ -18,10 +18,11 @@ from longwriter.train.pairs import (
     select_pair,
     split_samples,
 )
+from tests.fakes import letter_code
 
 
 def prose(n: int, tag: str = "w") -> str:
-    return " ".join(f"{tag}{i}" for i in range(n))
+    return " ".join(f"{tag}{letter_code(i)}" for i in range(n))
 
 
 def test_candidate_scores_follow_length_score_and_quality() -> None:
@@ -78,7 +79,7 @@ def test_build_pairs_resumes_and_reselects_with_a_new_margin(tmp_path: Path) -> 
         calls.append(item.prompt)
         if item.prompt == "Write about rain":
             raise ConnectionError("server went away")
-        return "Paragraph 1 - " + prose(lengths[item.prompt][index], f"s{index}x")
+        return "Paragraph 1 - " + prose(lengths[item.prompt][index], f"s{letter_code(index)}x")
 
     out = tmp_path / "pairs.jsonl"
     summary, counts = asyncio.run(build_pairs(instr, out, sample=sample, samples=2, margin=10))
@@ -86,8 +87,8 @@ def test_build_pairs_resumes_and_reselects_with_a_new_margin(tmp_path: Path) -> 
     assert (counts.instructions, counts.pairs, counts.no_margin) == (2, 1, 1)
     [row] = [r for _, r in read_jsonl(out)]
     assert row["prompt"] == [{"role": "user", "content": "Write about tea"}]
-    assert row["chosen"][0]["content"] == prose(400, "s0x")  # label stripped
-    assert row["rejected"][0]["content"] == prose(100, "s1x")
+    assert row["chosen"][0]["content"] == prose(400, "sax")  # label stripped
+    assert row["rejected"][0]["content"] == prose(100, "sbx")
     assert row["score_chosen"] == 100.0 and row["score_rejected"] == 0.0
 
     lengths["Write about rain"] = [400, 200]
@@ -95,7 +96,7 @@ def test_build_pairs_resumes_and_reselects_with_a_new_margin(tmp_path: Path) -> 
 
     async def healthy(item: Instruction, index: int) -> str:
         calls.append(item.prompt)
-        return prose(lengths[item.prompt][index], f"s{index}x")
+        return prose(lengths[item.prompt][index], f"s{letter_code(index)}x")
 
     summary, counts = asyncio.run(build_pairs(instr, out, sample=healthy, samples=2, margin=10))
     assert calls == ["Write about rain", "Write about rain"]  # only the failed one

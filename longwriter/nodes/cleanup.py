@@ -15,6 +15,7 @@ from longwriter.text import (
     strip_step_labels,
     trim_to_sentence,
 )
+from longwriter.text.junk import strip_citation_marks
 from longwriter.text.meta import is_meta
 
 _TRAILING_COUNT = re.compile(
@@ -150,6 +151,7 @@ def clean_draft(
     """All deterministic clean-ups of a fresh model reply (``topic``: instruction and section plan;
     ``titles``: the document title and every planned heading; ``prompt``: the text of the request
     it answers)."""
+    text = strip_citation_marks(text, topic.partition("\n")[0])
     text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
     text = drop_template_echoes(text, prompt, topic) if prompt and topic else text
     text = drop_inner_headings(strip_heading(text, title, titles), titles)

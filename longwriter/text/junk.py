@@ -144,3 +144,26 @@ def strip_junk(text: str, instruction: str = "") -> str:
     without junk are returned unchanged."""
     paragraphs = (_clean_paragraph(p, instruction) for p in _BLANK_LINES.split(text))
     return "\n\n".join(p for p in paragraphs if p.strip())
+
+
+_MARK = r"\[(?:\d{1,3}(?:[ \t]*[,–-][ \t]*\d{1,3})*|citation needed)\]"
+# At a line start, or after a word ("Europe[3]", "Europe [3]") or a punctuation mark, not after an
+# index ("a[0]", "x_1[2]"); each alternative starts at one place only, so a run of blanks is linear.
+_CITATION_MARK = re.compile(
+    rf"^[ \t]*{_MARK}[ \t]*|(?:(?<=[^\W\d_]{{2}})|(?<=[.,;:!?\"'”’)]))[ \t]*{_MARK}",
+    re.MULTILINE,
+)
+_ASKS_FOR_CITATIONS = re.compile(
+    r"\[\d|\b(?:cit(?:e|es|ed|ing|ation|ations)|references?|footnotes?|sources?|bibliograph\w*)\b"
+    r"|引用|参考文献|出处|脚注",
+    re.IGNORECASE,
+)
+
+
+def strip_citation_marks(text: str, instruction: str = "") -> str:
+    """``text`` without Wikipedia-style citation marks ("[8]", "[3, 4]", "[12–14]", "[citation
+    needed]"): with no list of sources they point nowhere (SmolLM2 opened paragraphs with "[8] This
+    makes ..."). Kept when the instruction asks for citations, references or sources."""
+    if _ASKS_FOR_CITATIONS.search(instruction):
+        return text
+    return _CITATION_MARK.sub("", text)

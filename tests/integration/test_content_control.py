@@ -5,8 +5,13 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from langchain_core.messages import HumanMessage
 
 from longwriter import WriterContext, write_document
+from longwriter.agent.deps import RunDeps
+from longwriter.agent.models import DRIFT_FINISH
+from longwriter.llm.embeddings import EmbeddingChoice
+from longwriter.nodes.relevance import drift_watch
 from tests.fakes import ScriptedWriter
 
 pytestmark = pytest.mark.integration
@@ -58,3 +63,20 @@ def test_off_subject_paragraphs_are_removed_and_refilled() -> None:
     assert any("pasta" in reply for _, reply in fake.exchanges)  # written, then taken out
     reasons = [r for s in result.report["sections"] for r in s["reasons"]]
     assert any("off the subject removed" in r for r in reasons), reasons
+
+
+def test_a_real_stream_is_closed_at_the_first_paragraph_off_the_subject() -> None:
+    """llama.cpp streams SmolLM2's reply on another subject; the watch (real MiniLM scorer) closes
+    the stream at its first complete paragraph, long before max_tokens."""
+    context = WriterContext(temperature=0.0, extra_body={"seed": 7})
+    with RunDeps(context) as deps:
+        scorer = deps.scorer(EmbeddingChoice("minilm"), "the history of bridges", "en")
+        watch = drift_watch(scorer, point="", instruction="Write a history of bridges.")
+        messages = [
+            HumanMessage(
+                "Write five paragraphs, separated by blank lines, on how to cook pasta at home."
+            )
+        ]
+        reply = deps.models.call(messages, max_tokens=700, watch=watch)
+    assert reply.finish_reason == DRIFT_FINISH, reply.text
+    assert "\n\n" in reply.text and reply.completion_tokens < 500

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from longwriter.eval.reader import agreement, junk_pairs
-from longwriter.text.junk import find_junk, junk_reasons, strip_junk
+from longwriter.text.junk import find_junk, junk_reasons, strip_citation_marks, strip_junk
 from tests.reader_data import assert_agrees, labelled_paragraphs
 
 DEMO = "4729016_nfljfx583bkg 2022-07-13T12:19:45+0Zillion [#GruyCrocks].com.au/..."
@@ -95,3 +95,24 @@ JUNK_AGREEMENT = {"en": (1.0, 1.0), "zh": (1.0, 1.0)}
 def test_junk_agrees_with_the_labelled_set(language: str) -> None:
     got = agreement(p for r in labelled_paragraphs(language) for p in junk_pairs(r))
     assert_agrees(got, JUNK_AGREEMENT[language], margin=0.05, positives=8)
+
+
+@pytest.mark.parametrize(
+    ("text", "instruction", "expected"),
+    [
+        ("[8] This makes printing fast.", "Write about printing.", "This makes printing fast."),
+        (
+            "It spread [3] across Europe[12, 14]. [citation needed]",
+            "Write about printing.",
+            "It spread across Europe.",
+        ),
+        ("First.\n\n[2–4] Second.", "Write about printing.", "First.\n\nSecond."),
+        ("Arrays start at a[0] and x_1[12].", "Write a guide to C.", None),  # indexes stay
+        ("As shown [3].", "Write an essay with references.", None),  # asked for
+        ("如前所述[3]。", "写一篇文章，注明参考文献。", None),
+    ],
+)
+def test_citation_marks_that_point_nowhere_are_removed(
+    text: str, instruction: str, expected: str | None
+) -> None:
+    assert strip_citation_marks(text, instruction) == (text if expected is None else expected)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longwriter.text.junk import find_junk, junk_reasons, strip_junk
+from longwriter.text.junk import find_junk, junk_reasons, strip_citation_marks, strip_junk
 from longwriter.text.meta import is_meta
 from longwriter.text.reader import (
     SubjectScorer,
@@ -25,7 +25,7 @@ PIECES = [
     " ", "  ", "\n", "\n\n", ".", "...", ",", "1", "2022", "-", "_", "#", "## ", "@", "{", "}", "[",
     "]", "<", ">", "/", ":", "://", "www.", "http", ".com", "&", ";", "a", "Z", "x1", "中", "本文",
     "这一部分", "。", "，", "this guide ", "In this section, ", "the ", "of ", "will ", "readers ",
-    "coffee ", "\t", "*", "`", '"', "'", "(", ")",
+    "coffee ", "\t", "*", "`", '"', "'", "(", ")", "[1", "[12]", ",", "–",
 ]  # fmt: skip
 TEXT_FUNCTIONS: dict[str, Callable[[str], Any]] = {
     "is_meta en": lambda t: is_meta(t, "en", INSTRUCTION),
@@ -33,6 +33,7 @@ TEXT_FUNCTIONS: dict[str, Callable[[str], Any]] = {
     "find_junk": lambda t: find_junk(t, INSTRUCTION),
     "junk_reasons": lambda t: junk_reasons(t, INSTRUCTION),
     "strip_junk": lambda t: strip_junk(t, INSTRUCTION),
+    "strip_citation_marks": lambda t: strip_citation_marks(t, INSTRUCTION),
     "parse_markdown": parse_markdown,
     "split_paragraphs": split_paragraphs,
     "document_figures": lambda t: document_figures(t, instruction=INSTRUCTION, language="en"),

@@ -12,7 +12,7 @@ from longwriter.agent.deps import RunDeps
 from longwriter.agent.models import DRIFT_FINISH
 from longwriter.llm.embeddings import EmbeddingChoice
 from longwriter.nodes.relevance import drift_watch
-from tests.fakes import ScriptedWriter
+from tests.fakes import ScriptedWriter, letter_code
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +33,11 @@ def bridge_paragraph(n: int) -> str:
     """A paragraph on the history of bridges, with different words for every ``n``."""
     place, stuff = PLACES[n % len(PLACES)], STUFF[(n * 4) % len(STUFF)]
     return " ".join(
-        t.format(place=f"{place}{n}", stuff=f"{stuff}{n}", year=1500 + 37 * n + k)
+        t.format(
+            place=f"{place}{letter_code(n)}",
+            stuff=f"{stuff}{letter_code(n)}",
+            year=1500 + 37 * n + k,
+        )
         for k, t in enumerate(TEMPLATES)
     )
 
@@ -47,7 +51,7 @@ PASTA = (
 def test_off_subject_paragraphs_are_removed_and_refilled() -> None:
     fake = ScriptedWriter()
     fake.section_replies = [
-        f"{bridge_paragraph(i)}\n\n{PASTA} {PASTA.replace('pasta', f'noodles {i}')}"
+        f"{bridge_paragraph(i)}\n\n{PASTA} {PASTA.replace('pasta', f'noodles {letter_code(i)}')}"
         for i in range(40)
     ]
     result = write_document(
@@ -79,4 +83,4 @@ def test_a_real_stream_is_closed_at_the_first_paragraph_off_the_subject() -> Non
         ]
         reply = deps.models.call(messages, max_tokens=700, watch=watch)
     assert reply.finish_reason == DRIFT_FINISH, reply.text
-    assert "\n\n" in reply.text and reply.completion_tokens < 500
+    assert reply.text and reply.completion_tokens < 300  # closed after its first paragraph

@@ -11,6 +11,7 @@ from longwriter.text import (
     count_words,
     ngram_overlap,
     ngram_set,
+    numbers_as_one,
     split_sentences,
     strip_step_labels,
     trim_to_sentence,
@@ -35,7 +36,7 @@ def strip_labels(text: str) -> str:
 def _norm(s: str) -> str:
     """A sentence as repeats are found: lowercase words, numbers as one ("The press: 1450" and
     "The press: 1485" are the same line of a counting loop)."""
-    return re.sub(r"\d+", "0", re.sub(r"[\W_]+", " ", s.lower())).strip()
+    return numbers_as_one(re.sub(r"[\W_]+", " ", s.lower())).strip()
 
 
 def strip_heading(text: str, title: str, others: Sequence[str] = ()) -> str:

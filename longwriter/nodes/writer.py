@@ -329,10 +329,13 @@ def _weighed(svc: Services, state: WriterState, reply: Reply, kept: str) -> dict
 def _watch(svc: Services, state: WriterState) -> Watch | None:
     """A watch that stops a reply once it leaves the subject (see ``drift_watch``); None when the
     content filter is off or the embedder cannot tell."""
-    if not svc.ctx.content_filter or not svc.scorer(state).informative:
+    if not svc.ctx.content_filter:
+        return None
+    scorer = svc.scorer(state)
+    if not scorer.informative:
         return None
     point = state["sections_plan"][state["current"]]["main_point"]
-    return drift_watch(svc.scorer(state), point=point, instruction=state["instruction"])
+    return drift_watch(scorer, point=point, instruction=state["instruction"])
 
 
 def _on_subject(svc: Services, state: WriterState, text: str, removed: Counter[str]) -> str:

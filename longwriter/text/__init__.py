@@ -10,6 +10,7 @@ from longwriter.text.metrics import (
     looping,
     ngram_overlap,
     ngram_set,
+    numbers_as_one,
     repeated_ngram_share,
 )
 from longwriter.text.numerals import parse_chinese_number
@@ -33,6 +34,7 @@ __all__ = [
     "looping",
     "ngram_overlap",
     "ngram_set",
+    "numbers_as_one",
     "parse_chinese_number",
     "parse_target_words",
     "repeated_ngram_share",

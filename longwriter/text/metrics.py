@@ -24,10 +24,15 @@ def _repeat_tokens(text: str) -> list[str]:
     return ["0" if _HAS_DIGIT.search(token) else token for token in tokenize(text)]
 
 
+def numbers_as_one(text: str) -> str:
+    """``text`` with every run of digits as "0": how repetition compares sentences and lines."""
+    return _DIGITS.sub("0", text)
+
+
 def _line_key(line: str) -> str:
     """A line as repetition sees it: numbers as one, unless the line has no word to repeat (a row
     of figures)."""
-    return _DIGITS.sub("0", line) if _WORD_OF_LETTERS.search(line) else line
+    return numbers_as_one(line) if _WORD_OF_LETTERS.search(line) else line
 
 
 def _ngrams(tokens: list[str], n: int) -> Iterator[NGram]:

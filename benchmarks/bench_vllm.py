@@ -18,7 +18,10 @@ overhead
     per-call latency, the critic, Chroma and graph bookkeeping. ``overhead_vs_document`` compares with
     decoding only the final document's tokens (it also charges discarded revisions). Server start-up and
     the embedder load are done before the timer starts. On vLLM, the prefix-cache hit rate over the
-    agent run comes from ``/metrics`` deltas (``vllm:prefix_cache_hits_total`` / ``..._queries_total``).
+    agent run comes from ``/metrics`` deltas (``vllm:prefix_cache_hits_total`` / ``..._queries_total``),
+    and so do the tokens it generated (``vllm:generation_tokens_total``, ``server_completion_tokens``:
+    streams the agent closes early report no usage): they are the agent's tokens when present.
+    ``completion_per_document_token`` is those tokens over the final document's (both modes).
 
 prefix
     The agent run and its vLLM prefix-cache hit rate only (vLLM only).
@@ -88,6 +91,7 @@ from longwriter.nodes.writer import OUTPUT_SLACK, output_tokens
 from longwriter.text import count_words, estimate_tokens
 
 HITS, QUERIES = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"
+GENERATED = "vllm:generation_tokens_total"
 PLAIN_PROMPT = (
     "Write a very long, detailed essay on the history of glassmaking, from the first furnaces of "
     "Mesopotamia to optical fibre. Cover every period in depth and keep writing."
@@ -152,13 +156,17 @@ def count_tokens(server: Server, text: str) -> int | None:
         return None
 
 
-def prefix_counters(server: Server) -> tuple[float, float] | None:
-    """vLLM's cumulative prefix-cache (hits, queries) in tokens; None when the server has none."""
+def prefix_counters(server: Server) -> tuple[float, float, float] | None:
+    """vLLM's cumulative prefix-cache (hits, queries) and generated tokens; None when the server
+    has no prefix-cache counters."""
     if server.kind != "vllm":
         return None
     text = httpx.get(f"{server.root}/metrics", timeout=30).text
     hits, queries = metric_total(text, HITS), metric_total(text, QUERIES)
-    return None if hits is None or queries is None else (hits, queries)
+    generated = metric_total(text, GENERATED)
+    if hits is None or queries is None:
+        return None
+    return hits, queries, generated if generated is not None else float("nan")
 
 
 @dataclass(frozen=True)
@@ -232,16 +240,19 @@ def _rate(tokens: float, seconds: float) -> float:
 
 
 def _hit_rate(
-    before: tuple[float, float] | None, after: tuple[float, float] | None
+    before: tuple[float, float, float] | None, after: tuple[float, float, float] | None
 ) -> dict[str, Any]:
-    """Prefix-cache figures between two counter readings (hit rate None when there are none)."""
+    """Prefix-cache figures between two counter readings (hit rate None when there are none), and
+    the tokens the server generated meanwhile: a stream the agent closes early has no usage report,
+    and the server decodes a few tokens more before it notices."""
     if before is None or after is None:
         return {"prefix_cache_hit_rate": None}
-    hits, queries = after[0] - before[0], after[1] - before[1]
+    hits, queries, generated = (a - b for a, b in zip(after, before, strict=True))
     return {
         "prefix_cache_queries": int(queries),
         "prefix_cache_hits": int(hits),
         "prefix_cache_hit_rate": round(hits / queries, 3) if queries else None,
+        **({"server_completion_tokens": int(generated)} if generated == generated else {}),
     }
 
 
@@ -276,8 +287,10 @@ def run_agent(args: argparse.Namespace, *, need_prefix: bool = False) -> tuple[S
 
 
 def _agent_figures(server: Server, run: AgentRun) -> dict[str, Any]:
+    """The run's document figures and, where the server tokenizes, the final document's tokens and
+    the completion tokens spent per document token (the server's own count when it has one)."""
     report = run.result.report
-    return {
+    figures = {
         "server": server.kind,
         "model": server.endpoint.model,
         **document_row(report, run.seconds),
@@ -285,6 +298,12 @@ def _agent_figures(server: Server, run: AgentRun) -> dict[str, Any]:
         "prompt_tokens": report["prompt_tokens"],
         **run.prefix,
     }
+    document_tokens = count_tokens(server, run.result.text)
+    if document_tokens:
+        spent = figures.get("server_completion_tokens") or figures["completion_tokens"]
+        figures["document_tokens"] = document_tokens
+        figures["completion_per_document_token"] = round(spent / document_tokens, 2)
+    return figures
 
 
 def cmd_overhead(args: argparse.Namespace) -> dict[str, Any]:
@@ -292,7 +311,7 @@ def cmd_overhead(args: argparse.Namespace) -> dict[str, Any]:
     server, run = run_agent(args)
     figures = _agent_figures(server, run)
     agent_seconds = figures.pop("seconds")
-    agent_tokens = int(figures["completion_tokens"])
+    agent_tokens = int(figures.get("server_completion_tokens") or figures["completion_tokens"])
     if agent_tokens <= 0:
         raise SystemExit("the agent report holds no completion tokens: nothing to compare with")
     wanted = min(agent_tokens, server.window - estimate_tokens(PLAIN_PROMPT) - 64)
@@ -301,9 +320,9 @@ def cmd_overhead(args: argparse.Namespace) -> dict[str, Any]:
     if plain.tokens <= 0:
         raise SystemExit("the plain completion returned no tokens")
     per_token = plain.seconds / plain.tokens
-    document_tokens = count_tokens(server, run.result.text)
+    document_tokens = figures.get("document_tokens")
     source = "tokenize"
-    if document_tokens is None:  # the plain stream's tokens per word, applied to the document
+    if not document_tokens:  # the plain stream's tokens per word, applied to the document
         document_tokens = round(figures["words"] * plain.tokens / max(1, count_words(plain.text)))
         source = "estimate"
     return {

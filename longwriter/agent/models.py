@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import openai
 from langchain_core.language_models import BaseChatModel
@@ -135,13 +135,12 @@ class Models:
             kwargs["extra_body"] = {**kwargs["extra_body"], "response_format": response_format}
         try:
             chat = self.chat(temperature=temperature, role=role)
-            stopped: str | None = None
+            streamed: Streamed | None = None
             if not isinstance(chat, BaseChatModel):
                 msg = as_message(chat.invoke(messages))  # it takes no call options
-            elif response_format is None:
-                msg, stopped = stream_until(chat, messages, kwargs, watch)
             else:
-                msg = chat.invoke(messages, **kwargs)
+                streamed = stream_until(chat, messages, kwargs, watch)
+                msg = streamed.message
         except openai.BadRequestError as exc:
             text = str(exc)
             if "context" in text.lower() or "too long" in text.lower() or "maximum" in text.lower():
@@ -158,7 +157,7 @@ class Models:
             raise BackendError(
                 f"model server error HTTP {exc.status_code}: {exc.message}"
             ) from None
-        return _reply(msg, messages, started, stopped)
+        return _reply(msg, messages, started, streamed)
 
     def structured(
         self, schema: type[SchemaT], messages: list[BaseMessage], *, role: str = "write"
@@ -181,9 +180,7 @@ class Models:
         parsed = out.get("parsed") if isinstance(out, dict) else out
         raw = out.get("raw") if isinstance(out, dict) else None
         raw_msg = raw if isinstance(raw, BaseMessage) else AIMessage(content="")
-        return (parsed if isinstance(parsed, schema) else None), _reply(
-            raw_msg, messages, started, None
-        )
+        return (parsed if isinstance(parsed, schema) else None), _reply(raw_msg, messages, started)
 
 
 def as_message(out: Any) -> BaseMessage:
@@ -192,19 +189,25 @@ def as_message(out: Any) -> BaseMessage:
 
 
 def _reply(
-    msg: BaseMessage, messages: list[BaseMessage], started: float, stopped: str | None
+    msg: BaseMessage,
+    messages: list[BaseMessage],
+    started: float,
+    streamed: Streamed | None = None,
 ) -> Reply:
-    text = msg.content if isinstance(msg.content, str) else str(msg.content)
-    text = _THINK.sub("", text).strip()
+    """The call's reply and figures: the server's usage when it reported one, else the pieces a
+    stream delivered, else an estimate from the text."""
+    raw = msg.content if isinstance(msg.content, str) else str(msg.content)
+    text = _THINK.sub("", raw).strip()
     usage = getattr(msg, "usage_metadata", None) or {}
     meta = msg.response_metadata or {}
+    pieces = streamed.pieces if streamed is not None else 0
     return Reply(
         text=text,
-        finish_reason=stopped or meta.get("finish_reason"),
+        finish_reason=(streamed.stopped if streamed else None) or meta.get("finish_reason"),
         prompt_tokens=int(
             usage.get("input_tokens") or sum(estimate_tokens(str(m.content)) for m in messages)
         ),
-        completion_tokens=int(usage.get("output_tokens") or estimate_tokens(text)),
+        completion_tokens=int(usage.get("output_tokens") or pieces or estimate_tokens(raw)),
         seconds=time.monotonic() - started,
     )
 
@@ -219,27 +222,37 @@ Watch = Callable[[str], bool]
 """Looks at a reply's text so far (at each line break) and says whether to stop reading it."""
 
 
+class Streamed(NamedTuple):
+    """A streamed reply: the message so far, why reading stopped early (None when it ended by
+    itself) and how many pieces of text arrived (one per token on vLLM and llama.cpp: the only
+    token count of a stream closed before the server's usage report)."""
+
+    message: BaseMessage
+    stopped: str | None
+    pieces: int
+
+
 def stream_until(
     chat: BaseChatModel,
     messages: list[BaseMessage],
     kwargs: dict[str, Any],
     watch: Watch | None = None,
-) -> tuple[BaseMessage, str | None]:
+) -> Streamed:
     """Stream a reply and stop reading it when its end loops (:func:`longwriter.text.looping`) or
     ``watch`` says so: closing the stream makes the server abort the request, so a loop or a drift
     costs a few hundred tokens instead of all of ``max_tokens`` (on vLLM with its own sampling,
-    SmolLM2 looped to the limit). Returns the reply so far and why it was cut (:data:`LOOP_FINISH`,
-    :data:`DRIFT_FINISH`), or None when it ended by itself."""
+    SmolLM2 looped to the limit). Says why it was cut (:data:`LOOP_FINISH`, :data:`DRIFT_FINISH`)."""
     reply: BaseMessageChunk | None = None
-    unchecked = 0
+    unchecked = pieces = 0
     for chunk in chat.stream(messages, **kwargs):
         reply = chunk if reply is None else reply + chunk
         piece = str(chunk.content)
+        pieces += bool(piece)
         unchecked += len(piece)
         if unchecked >= LOOP_CHECK_CHARS:
             unchecked = 0
             if looping(str(reply.content)):
-                return reply, LOOP_FINISH
+                return Streamed(reply, LOOP_FINISH, pieces)
         if watch is not None and "\n" in piece and watch(str(reply.content)):
-            return reply, DRIFT_FINISH
-    return (reply if reply is not None else AIMessageChunk(content="")), None
+            return Streamed(reply, DRIFT_FINISH, pieces)
+    return Streamed(reply if reply is not None else AIMessageChunk(content=""), None, pieces)

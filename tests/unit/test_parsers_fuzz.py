@@ -28,7 +28,7 @@ from longwriter.nodes.plan_parse import (
     repair_plan,
     sections_from_any,
 )
-from longwriter.nodes.planner import parse_plan_json
+from longwriter.nodes.planner import parse_plan_json, plan_watch
 from longwriter.text import (
     document_language,
     parse_chinese_number,
@@ -155,6 +155,7 @@ def _plan_json(text: str) -> None:
 PLAN_PARSERS: dict[str, Callable[[str], Any]] = {
     "parse_plan_text + repair_plan": _plan_text_then_repair,
     "parse_plan_json": _plan_json,
+    "plan_watch": plan_watch(8),
     "parse_aspects": lambda text: parse_aspects(text, 8),
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +21,7 @@ from longwriter.nodes.plan_parse import (
     repair_plan,
     sections_from_any,
 )
-from longwriter.nodes.planner import fit_plan, parse_plan_json
+from longwriter.nodes.planner import fit_plan, parse_plan_json, plan_watch
 
 AGENTWRITE = """Title: The Roman Empire
 Paragraph 1 - Main Point: Origins: Rome's founding myths and the early kingdom - Word Count: 400 words
@@ -82,6 +83,50 @@ def test_json_plan_and_salvage_of_cut_off_reply() -> None:
     assert title == "T" and [s["title"] for s in sections] == ["A", "B"]
     with pytest.raises(ValueError):
         parse_plan_json("no json here")
+
+
+def _json_section(title: str, point: str, words: int) -> str:
+    return f'    {{\n      "title": "{title}",\n      "main_point": "{point}",\n      "words": {words}\n    }}'
+
+
+def _stopped_at(watch: Callable[[str], bool], text: str) -> str | None:
+    """The text read when ``watch`` first says stop, looked at each line end as a stream is."""
+    for end in (i + 1 for i, c in enumerate(text) if c == "\n"):
+        if watch(text[:end]):
+            return text[:end]
+    return None
+
+
+def test_a_plan_stream_is_read_while_it_can_still_be_used() -> None:
+    head = '{\n  "title": "The Printing Press and Europe",\n  "sections": [\n'
+    distinct = [
+        _json_section(f"{name} of Print", f"How print changed {name.lower()} in Europe.", 300)
+        for name in (
+            "Origins",
+            "Spread",
+            "Religion",
+            "Science",
+            "Trade",
+            "Schools",
+            "Law",
+            "Legacy",
+        )
+    ]
+    good = head + ",\n".join(distinct) + "\n  ]\n}"
+    assert _stopped_at(plan_watch(8), good) is None
+    # Longer than asked: read up to one section more than the plan needs, which then merges.
+    cut = _stopped_at(plan_watch(6), good)
+    assert cut is not None and len(parse_plan_json(cut)[1]) == 7
+    # SmolLM2's failure: every section under the document title with the same point.
+    same = [_json_section("The Printing Press and Europe", "The press changed Europe.", 3000)] * 17
+    cut = _stopped_at(plan_watch(8), head + ",\n".join(same) + "\n  ]\n}")
+    assert cut is not None and len(parse_plan_json(cut)[1]) == 3
+    # Repeated headings over distinct points can be mended (headings from the points): read on.
+    mendable = [
+        _json_section("The Printing Press", f"How print changed {name} in Europe.", 300)
+        for name in ("schools", "churches", "markets", "courts", "maps", "music", "news", "law")
+    ]
+    assert _stopped_at(plan_watch(8), head + ",\n".join(mendable) + "\n  ]\n}") is None
 
 
 def test_user_plan_shapes_and_errors() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -101,10 +102,10 @@ def test_a_stream_that_loops_is_cut_early() -> None:
     fresh = HISTORY
     loop = fresh + " The bees fly home at dusk and sleep." * 300
     chat = GenericFakeChatModel(messages=iter([AIMessage(loop), AIMessage(fresh)]))
-    reply, stopped = stream_until(chat, [HumanMessage("Write.")], {})
+    reply, stopped, _ = stream_until(chat, [HumanMessage("Write.")], {})
     assert stopped == LOOP_FINISH and fresh in str(reply.content)
     assert len(str(reply.content)) < len(fresh) + 2000  # stopped long before the end
-    reply, stopped = stream_until(chat, [HumanMessage("Write.")], {})
+    reply, stopped, _ = stream_until(chat, [HumanMessage("Write.")], {})
     assert stopped is None and str(reply.content) == fresh
 
 
@@ -118,10 +119,13 @@ def test_a_watch_stops_the_stream_at_the_paragraph_it_rejects() -> None:
         seen.append(text)
         return "bicycles" in text
 
-    reply, stopped = stream_until(chat, [HumanMessage("Write.")], {}, watch)
+    reply, stopped, pieces = stream_until(chat, [HumanMessage("Write.")], {}, watch)
     assert stopped == DRIFT_FINISH
     assert "bicycles" in str(reply.content) and "Paragraph 5" not in str(reply.content)
     assert all("\n" in text for text in seen)  # asked only when a line ended
+    # A stream closed early has no usage report: its tokens are the pieces that arrived (the fake
+    # sends each word and each blank as one piece).
+    assert pieces == len([p for p in re.split(r"(\s)", str(reply.content)) if p])
 
 
 HISTORY = (

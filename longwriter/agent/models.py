@@ -219,7 +219,8 @@ DRIFT_FINISH = "drift"
 LOOP_CHECK_CHARS = 256  # how much new text arrives between two loop checks of a stream
 
 Watch = Callable[[str], bool]
-"""Looks at a reply's text so far (at each line break) and says whether to stop reading it."""
+"""Looks at a reply's text so far (after each piece that arrives, so it must be cheap when nothing
+it judges has changed) and says whether to stop reading it."""
 
 
 class Streamed(NamedTuple):
@@ -253,6 +254,6 @@ def stream_until(
             unchecked = 0
             if looping(str(reply.content)):
                 return Streamed(reply, LOOP_FINISH, pieces)
-        if watch is not None and "\n" in piece and watch(str(reply.content)):
+        if watch is not None and piece and watch(str(reply.content)):
             return Streamed(reply, DRIFT_FINISH, pieces)
     return Streamed(reply if reply is not None else AIMessageChunk(content=""), None, pieces)

@@ -179,9 +179,15 @@ def plan_watch(sections: int) -> Watch:
     """A stream watch for a JSON plan: stop reading once it holds more sections than the
     ``sections`` asked for, or two whose heading and main point both repeat earlier ones (the
     rest is paid for and then merged or rejected: SmolLM2 on vLLM wrote 17 sections under one
-    heading, 840 tokens, when asked for 8). Only complete sections count."""
+    heading, 840 tokens, when asked for 8). Only complete sections count, looked at when one
+    closes."""
+    seen = 0
 
     def watch(text: str) -> bool:
+        nonlocal seen
+        closed, seen = "}" in text[seen:], len(text)
+        if not closed:
+            return False
         found = _JSON_SECTION.findall(text)
         if len(found) > sections:
             return True

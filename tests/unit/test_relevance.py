@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+from collections.abc import Callable
+
 import pytest
 
 from longwriter.nodes.relevance import drift_watch, drifting, keep_on_subject
@@ -75,5 +79,34 @@ def test_the_drift_watch_stops_at_the_first_paragraph_the_filter_would_drop() ->
     assert not watch(f"{COFFEE}\n\n{DRIFT}\n\nShort line.\n\n")  # cut in part, not dropped
     assert watch(f"{COFFEE}\n\n{DRIFT}\n\nShort line.\n\n{NOVEL}\n\n")
     fresh = drift_watch(scorer, point="", instruction="Write a history of coffee.")
-    assert not fresh(f"{NOVEL}\n")  # unfinished: not judged
+    first = NOVEL.split(". ")[0] + "."
+    assert not fresh(f"{first}\n")  # unfinished, one sentence: not judged
+    assert drift_watch(scorer, point="", instruction="")(f"{NOVEL}\n")  # two complete ones
     assert not fresh("Off.\n\n")  # too short to judge
+
+
+def _first_stop(watch: Callable[[str], bool], text: str) -> str | None:
+    """What was read when ``watch`` stopped a stream of ``text`` arriving word by word."""
+    pieces = re.findall(r"\S+\s*", text)
+    for end in itertools.accumulate(len(p) for p in pieces):
+        if watch(text[:end]):
+            return text[:end]
+    return None
+
+
+def test_the_drift_watch_stops_inside_a_paragraph_at_two_sentences_off_the_subject() -> None:
+    scorer = SubjectScorer(lexical, "the history of coffee", "en")
+    link = "It worked. "  # one weak sentence between two on the subject: kept, read on
+    stream = f"{COFFEE}\n\n{COFFEE} {link}{COFFEE}\n\n{DRIFT}\n\nCoffee reached Venice by 1615."
+    read = _first_stop(
+        drift_watch(scorer, point="", instruction="Write a history of coffee."), stream
+    )
+    assert read is not None
+    # Stopped once the second bicycle sentence was complete (the next sentence had begun), before
+    # the drifting paragraph ended.
+    assert read.rstrip().endswith("Coffee") and "scooters" in read and "Mocha" not in read
+    kept, _ = keep_on_subject(read, scorer, point="", instruction="Write a history of coffee.")
+    assert "bicycle" not in kept and link.strip() in kept
+    assert (
+        _first_stop(drift_watch(scorer, point="", instruction=""), f"{COFFEE}\n\n{COFFEE}") is None
+    )

@@ -204,6 +204,16 @@ _EN = _Vocabulary(
             )
         ),
         _Rule(_en(rf"^\W*the following\s+{_EN_ADJ}{_EN_SELF_NOUN}"), _Exempt.WRITING),
+        # "The text is divided into two paragraphs, one on ...", "The essay consists of three parts"
+        _Rule(
+            _en(
+                r"^\W*the (?:text|essay|article|piece|document|passage|section|chapter|answer"
+                r"|response)\s+(?:(?:is|are|was|has been)\s+(?:divided|split|broken|organi[sz]ed"
+                r"|structured)\s+(?:up\s+)?into|consists? of|contains?|has)\s+(?:\w+\s+){0,2}?"
+                r"(?:paragraphs|sections|parts)\b"
+            ),
+            _Exempt.SUBJECT_NOUN,
+        ),
         # "It goes into detail covering ...", "as we will see", "we will now discuss ...".
         _Rule(
             _en(

@@ -33,6 +33,14 @@ TOPIC = "Write a 1200-word history of the printing press and how it changed Euro
         ("Today we're going to talk about the impact of the printing press.", True),
         ("We'll discuss the presses of Venice next.", True),
         ("Here is another piece on the impact of the printing press.", True),
+        (
+            "The text is divided into two paragraphs, one on the history of the printing press"
+            " and one on its effect on Europe.",
+            True,
+        ),
+        ("The essay consists of three parts.", True),
+        ("The treaty was divided into three parts, one for each kingdom.", False),
+        ("The press was broken into parts and shipped to Venice.", False),
         ('Question: What is the main difference between "A" and "B"?', True),
         ("When it comes to the printing press, you're right.", True),
         ("Yes, you're right, it changes how we see ourselves.", True),

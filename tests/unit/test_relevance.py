@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from longwriter.nodes.relevance import drift_watch, drifting, keep_on_subject
+from longwriter.nodes.relevance import DRIFT_RUN, drift_watch, drifting, keep_on_subject
 from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
 from tests.unit.test_reader import lexical
 
@@ -81,7 +81,7 @@ def test_the_drift_watch_stops_at_the_first_paragraph_the_filter_would_drop() ->
     fresh = drift_watch(scorer, point="", instruction="Write a history of coffee.")
     first = NOVEL.split(". ")[0] + "."
     assert not fresh(f"{first}\n")  # unfinished, one sentence: not judged
-    assert drift_watch(scorer, point="", instruction="")(f"{NOVEL}\n")  # two complete ones
+    assert drift_watch(scorer, point="", instruction="")(f"{NOVEL} Scout")  # three complete ones
     assert not fresh("Off.\n\n")  # too short to judge
 
 
@@ -94,19 +94,18 @@ def _first_stop(watch: Callable[[str], bool], text: str) -> str | None:
     return None
 
 
-def test_the_drift_watch_stops_inside_a_paragraph_at_two_sentences_off_the_subject() -> None:
+def test_the_drift_watch_stops_inside_a_paragraph_at_a_run_of_sentences_off_the_subject() -> None:
     scorer = SubjectScorer(lexical, "the history of coffee", "en")
     link = "It worked. "  # one weak sentence between two on the subject: kept, read on
-    stream = f"{COFFEE}\n\n{COFFEE} {link}{COFFEE}\n\n{DRIFT}\n\nCoffee reached Venice by 1615."
-    read = _first_stop(
-        drift_watch(scorer, point="", instruction="Write a history of coffee."), stream
-    )
-    assert read is not None
-    # Stopped once the second bicycle sentence was complete (the next sentence had begun), before
+    drift = DRIFT.replace("tyres. ", "tyres. Its owner rides a tandem on Sundays. ")
+    stream = f"{COFFEE}\n\n{COFFEE} {link}{COFFEE}\n\n{drift}\n\nCoffee reached Venice by 1615."
+    watch = drift_watch(scorer, point="", instruction="Write a history of coffee.")
+    read = _first_stop(watch, stream)
+    assert read is not None and DRIFT_RUN == 3
+    # Stopped once the third sentence off the subject was complete (the next one had begun), before
     # the drifting paragraph ended.
-    assert read.rstrip().endswith("Coffee") and "scooters" in read and "Mocha" not in read
+    assert read.rstrip().endswith("Coffee") and "tandem" in read and "Mocha" not in read
     kept, _ = keep_on_subject(read, scorer, point="", instruction="Write a history of coffee.")
     assert "bicycle" not in kept and link.strip() in kept
-    assert (
-        _first_stop(drift_watch(scorer, point="", instruction=""), f"{COFFEE}\n\n{COFFEE}") is None
-    )
+    # Two in a row are cut by the filter, but the reply is read on: models come back.
+    assert _first_stop(drift_watch(scorer, point="", instruction=""), f"{DRIFT}\n\n") is None

@@ -335,7 +335,11 @@ def _watch(svc: Services, state: WriterState) -> Watch | None:
     if not scorer.informative:
         return None
     point = state["sections_plan"][state["current"]]["main_point"]
-    return drift_watch(scorer, point=point, instruction=state["instruction"])
+    # Stopping inside paragraphs makes more, shorter calls: worth it where a call extends a cached
+    # conversation (vLLM: tokens per document 2.6x -> 1.8-2.3x), not where each request is prefilled
+    # anew (the embedded model took 2.4x as long on a 1,200-word story).
+    sentences = chain_words(svc) > 0
+    return drift_watch(scorer, point=point, instruction=state["instruction"], sentences=sentences)
 
 
 def _on_subject(svc: Services, state: WriterState, text: str, removed: Counter[str]) -> str:

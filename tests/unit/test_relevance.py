@@ -107,5 +107,8 @@ def test_the_drift_watch_stops_inside_a_paragraph_at_a_run_of_sentences_off_the_
     assert read.rstrip().endswith("Coffee") and "tandem" in read and "Mocha" not in read
     kept, _ = keep_on_subject(read, scorer, point="", instruction="Write a history of coffee.")
     assert "bicycle" not in kept and link.strip() in kept
+    # Where each call is prefilled anew (no cached conversation), only whole paragraphs stop it.
+    paragraphs_only = drift_watch(scorer, point="", instruction="", sentences=False)
+    assert _first_stop(paragraphs_only, stream) is None
     # Two in a row are cut by the filter, but the reply is read on: models come back.
     assert _first_stop(drift_watch(scorer, point="", instruction=""), f"{DRIFT}\n\n") is None

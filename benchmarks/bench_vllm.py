@@ -157,8 +157,8 @@ def count_tokens(server: Server, text: str) -> int | None:
 
 
 def prefix_counters(server: Server) -> tuple[float, float, float] | None:
-    """vLLM's cumulative prefix-cache (hits, queries) and generated tokens; None when the server
-    has no prefix-cache counters."""
+    """vLLM's cumulative prefix-cache (hits, queries) and generated tokens (0 when not exported);
+    None when the server has no prefix-cache counters."""
     if server.kind != "vllm":
         return None
     text = httpx.get(f"{server.root}/metrics", timeout=30).text
@@ -166,7 +166,7 @@ def prefix_counters(server: Server) -> tuple[float, float, float] | None:
     generated = metric_total(text, GENERATED)
     if hits is None or queries is None:
         return None
-    return hits, queries, generated if generated is not None else float("nan")
+    return hits, queries, generated or 0.0
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ def _hit_rate(
         "prefix_cache_queries": int(queries),
         "prefix_cache_hits": int(hits),
         "prefix_cache_hit_rate": round(hits / queries, 3) if queries else None,
-        **({"server_completion_tokens": int(generated)} if generated == generated else {}),
+        **({"server_completion_tokens": int(generated)} if generated > 0 else {}),
     }
 
 

@@ -85,6 +85,9 @@ run anyway, see :func:`drifting`). Replayed on the replies of two traced 3,000-w
 share of generated words the filter kept was 0.53 when only whole paragraphs stopped a reply, 0.62
 at two sentences, 0.60 at three; three, because a weak model sometimes comes back after two (the
 embedded SmolLM2 on a 150-word note about harbours: 29 words kept at two, 73 without)."""
+RUN_ON_CHARS = 4000
+"""A sentence still open after this many characters (a list of URLs, "a. a. a. ...") is skipped by
+the sentence check, so each piece costs at most this much splitting: the watch stays linear."""
 _SENTENCE_MARK = re.compile(r"[.!?\u2026\u3002\uff01\uff1f]")
 
 
@@ -106,9 +109,13 @@ def drift_watch(
 
     def watch(text: str) -> bool:
         nonlocal judged, tail, seen, marked, run
-        marked = marked or bool(_SENTENCE_MARK.search(text, seen))
+        # A paragraph break completed by the new text starts at the last line end before it.
+        line_ended = "\n" in text[seen:]
+        before = text.rfind("\n", judged, seen)
+        start = (before if before >= 0 else max(judged, seen)) if line_ended else len(text)
+        marked = marked or (sentences and bool(_SENTENCE_MARK.search(text, seen)))
         seen = len(text)
-        for brk in _PARAGRAPH_BREAK.finditer(text, judged):
+        for brk in _PARAGRAPH_BREAK.finditer(text, start):
             paragraph, judged = text[judged : brk.start()], brk.end()
             tail, run, marked = judged, 0, bool(_SENTENCE_MARK.search(text, judged))
             if count_words(paragraph) < WATCH_MIN_WORDS:
@@ -117,6 +124,9 @@ def drift_watch(
             if not kept.strip():
                 return True
         if not (sentences and marked):
+            return False
+        if len(text) - tail > RUN_ON_CHARS:  # no sentence ends in sight: not judged by sentences
+            tail, run = len(text), 0
             return False
         written = split_sentences(text[tail:])
         if len(written) < 2:

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from longwriter.nodes.relevance import drift_watch
 from longwriter.text.junk import find_junk, junk_reasons, strip_citation_marks, strip_junk
 from longwriter.text.meta import is_meta
 from longwriter.text.reader import (
@@ -57,7 +58,17 @@ def _scored(text: str) -> Any:
     return document_figures(text, instruction=INSTRUCTION, language="en", scorer=SCORER)
 
 
-ALL = {**TEXT_FUNCTIONS, "document_figures with a scorer": _scored}
+def _streamed_to_drift_watch(text: str) -> bool:
+    """``text`` arriving in 64-character pieces, as a stream, to a fresh drift watch."""
+    watch = drift_watch(SCORER, point="coffee in Yemen", instruction=INSTRUCTION)
+    return any(watch(text[:end]) for end in range(64, len(text) + 64, 64))
+
+
+ALL = {
+    **TEXT_FUNCTIONS,
+    "document_figures with a scorer": _scored,
+    "drift_watch on a stream": _streamed_to_drift_watch,
+}
 runs = st.lists(
     st.tuples(st.sampled_from(PIECES), st.integers(1, 3000)), min_size=1, max_size=12
 ).map(lambda parts: "".join(piece * n for piece, n in parts))

@@ -49,7 +49,10 @@ MAX_TOKENS_PER_WORD = 3.0
 every later request then asked for 1,864 tokens and forced 600 (``min_tokens``) of text that the
 content filter threw away."""
 FLOOR_TOKENS_PER_WORD = 1.4
-"""``min_tokens`` never assumes more tokens per word than plain prose has."""
+"""``min_tokens`` counts the words it insists on at plain prose's tokens per word, whatever the learned
+ratio: not more (replies of ids once taught a ratio of 3.0), and not fewer (SmolLM2 streams 1.2 tokens
+per English word; at that ratio the embedded model stopped sooner, and the 1,500-word demo took 33
+calls and 283 s instead of 22 calls and 203 s)."""
 
 
 def output_tokens(words: int, calibration: dict[str, float]) -> int:
@@ -59,10 +62,9 @@ def output_tokens(words: int, calibration: dict[str, float]) -> int:
 
 def floor_tokens(want_tokens: int, calibration: dict[str, float], ratio: float) -> int:
     """``min_tokens`` for a request of ``want_tokens`` (see ``output_tokens``): ``ratio`` of the
-    words asked for, counted at no more than :data:`FLOOR_TOKENS_PER_WORD` tokens each."""
-    per_word = calibration.get("tokens_per_word", 1.4)
-    scale = min(1.0, FLOOR_TOKENS_PER_WORD / per_word)
-    return int((want_tokens - 64) / OUTPUT_SLACK * ratio * scale)
+    words asked for, at :data:`FLOOR_TOKENS_PER_WORD` tokens each."""
+    asked = (want_tokens - 64) / (OUTPUT_SLACK * calibration.get("tokens_per_word", 1.4))
+    return int(asked * ratio * FLOOR_TOKENS_PER_WORD)
 
 
 def _learn(

@@ -139,7 +139,7 @@ def stored_chunks(chroma: Path, thread_id: str) -> list[str]:
         return []
     got = col.get(include=["documents", "metadatas"])
     rows = zip(got["metadatas"] or [], got["ids"], got["documents"] or [], strict=True)
-    return [text for _, _, text in sorted(rows, key=lambda r: (int(r[0]["section"]), r[1]))]
+    return [text for _, _, text in sorted(rows, key=lambda r: (int(str(r[0]["section"])), r[1]))]
 
 
 def check(doc: Written, chroma: Path) -> dict[str, int]:

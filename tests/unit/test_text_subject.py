@@ -21,6 +21,11 @@ from longwriter.text.subject import subject_of
             "primary schools should drop homework",
         ),
         ("Write an essay arguing for a four-day week.", "a four-day week"),
+        (
+            "Write an 800-word opinion piece arguing that cities should replace parking lots.",
+            "cities should replace parking lots",
+        ),
+        ("Write a think piece on remote work.", "remote work"),
         ("Write a speech making the case that cities need more trees.", "cities need more trees"),
         (
             "Write a 1500-word illustrated guide to the history of coffee, from its legends in "

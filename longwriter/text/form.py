@@ -40,7 +40,8 @@ _EN_GENRES: dict[Kind, str] = {
     r"|novels?(?! (?:approach|idea|method|way|solution|technique|perspective|take|concept))"
     r"|screenplay|script|narrative|anecdote",
     "answer": r"answer|response",
-    "document": r"(?:opinion|think|feature|magazine|news) pieces?|reports?|guides?|guidebook|handbook|manual|tutorial|articles?|essays?"
+    "document": r"(?:opinion|think|feature|magazine|news) pieces?|reports?|guides?|guidebook"
+    r"|handbook|manual|tutorial|articles?|essays?"
     r"|(?:white ?|research |term |position )?papers?|e-?books?|books?|textbook|thesis|dissertation"
     r"|proposal|review|analysis|overview|summary|study|blog(?: post)?|post|newsletter|brochure"
     r"|press release|biography|memoir|documentation|description|explainer|primer|briefing"

@@ -21,7 +21,7 @@ from enum import StrEnum
 from longwriter.agent.state import PlannedSection, PlanProblem
 from longwriter.nodes.plan_parse import parse_aspects, shown_headings
 from longwriter.prompts import render
-from longwriter.text.form import FormFields
+from longwriter.text.form import FormFields, document_family
 from longwriter.text.headings import (
     SCAN_TEXT,
     HeadingProblem,
@@ -593,9 +593,12 @@ def plan_from_subtopics(
 
 def skeleton_plan(n: int, brief: PlanBrief) -> tuple[str, list[PlannedSection]]:
     """A plan that needs no model: ``n`` sections (at most the template's) picked evenly from the
-    skeleton for the document's kind, each about the subject."""
+    skeleton for the document's kind (for non-fiction, its family: guide, report, history), each
+    about the subject."""
     kind = brief.form["kind"] if brief.form else "document"
-    family = kind if kind in ("document", "story", "poem", "speech") else "message"
+    family: str = kind if kind in ("document", "story", "poem", "speech") else "message"
+    if family == "document":
+        family = document_family(brief.instruction, brief.subject, brief.language)
     lines = [
         line.split("|", 1)
         for line in render(

@@ -134,6 +134,39 @@ def genre_match(instruction: str, language: str) -> re.Match[str] | None:
     return None if head is None or (topic and topic.start() < head.start()) else head
 
 
+Family = Literal["guide", "report", "history", "document"]
+_EN_FAMILIES: dict[str, re.Pattern[str]] = {
+    "guide": re.compile(r"guide|guidebook|handbook|manual|tutorial|primer", re.I),
+    "report": re.compile(
+        r"reports?|(?:white ?|position |policy )?papers?|whitepaper|proposal|briefing|study"
+        r"|analysis",
+        re.I,
+    ),
+    "history": re.compile(r"history", re.I),
+}
+_ZH_FAMILIES: dict[str, re.Pattern[str]] = {
+    "guide": re.compile(r"指南|攻略|手册|教程|说明书"),
+    "report": re.compile(r"报告|白皮书|方案|提案|计划书|策划书|简报|分析"),
+}
+_HISTORY_SUBJECT = re.compile(r"^(?:the\s+)?(?:early\s+|brief\s+)?history\b|历史|史话", re.I)
+
+
+def document_family(instruction: str, subject: str, language: str) -> Family:
+    """Which kind of non-fiction a document is, for plans that need no model: a guide teaches how to
+    do something, a report or white paper argues a case to decision-makers, a history follows its
+    subject through time (a subject that is a history decides, else the genre word: "a guide to the
+    history of coffee" is a history)."""
+    if _HISTORY_SUBJECT.search(subject.strip()):
+        return "history"
+    match = genre_match(instruction, language)
+    word = match.group(0) if match is not None and match.lastgroup == "document" else ""
+    table = _ZH_FAMILIES if language.startswith("zh") else _EN_FAMILIES
+    for family, pattern in table.items():
+        if word and pattern.fullmatch(word):
+            return family  # type: ignore[return-value]
+    return "document"
+
+
 def _is_question(instruction: str, language: str) -> bool:
     """Whether the instruction asks a question (or asks for an explanation) rather than a text."""
     text = scan(instruction).strip()

@@ -35,6 +35,7 @@ from longwriter.text import (
     parse_target_words,
     subject_of,
 )
+from longwriter.text.form import document_family
 from longwriter.text.target import MAX_TARGET_WORDS, capped_count, required_length, whole_words
 
 FUZZ = settings(
@@ -86,6 +87,9 @@ INSTRUCTION_PARSERS: dict[str, Callable[[str], Any]] = {
     "parse_chinese_number": parse_chinese_number,
     "document_language": document_language,
     "subject_of": subject_of,
+    "document_family": lambda text: [
+        document_family(text, subject_of(text), lang) for lang in ("en", "zh")
+    ],
 }
 
 

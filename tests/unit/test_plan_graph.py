@@ -118,7 +118,8 @@ def test_model_that_cannot_even_list_subtopics_gets_a_skeleton() -> None:
     replies = [UNUSABLE_PLAN] * PLAN_ATTEMPTS + ["Please provide the details."] * SUBTOPIC_ATTEMPTS
     result, _, event = run(COFFEE, replies)
     headings = headings_of(result.text)
-    assert headings[0] == "Overview" and headings[-1] == "Conclusion"
+    # the history of coffee: the skeleton of a history
+    assert headings[0] == "Origins" and headings[-1] == "Closing thoughts"
     assert any(p["code"] == "skeleton_plan" for p in event["problems"])
     assert all("the history of coffee" in p["main_point"] for p in result.plan)
 

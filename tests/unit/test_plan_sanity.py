@@ -383,6 +383,11 @@ def test_plan_from_subtopics_passes_the_check() -> None:
         ),
         ("写一篇5000字的关于长城历史的文章", "zh", 5000, 8),
         ("给房东写一封信，要求修理暖气", "zh", 300, 1),
+        ("Write a 5,000-word guide to training for a first marathon.", "en", 5000, 8),
+        ("Write a 3,500-word white paper on solar microgrids for rural clinics.", "en", 3500, 6),
+        ("Write a 4000-word article explaining how vaccines work.", "en", 4000, 8),
+        ("帮我写一篇3000字的新手露营攻略", "zh", 3000, 6),
+        ("写一份5000字的关于新能源汽车充电网络的研究报告", "zh", 5000, 8),
     ],
 )
 def test_skeleton_passes_the_check(instruction: str, language: str, words: int, n: int) -> None:
@@ -482,3 +487,23 @@ def test_a_title_made_from_the_subject_is_not_cut_to_its_head(instruction: str, 
     mended = mend_plan(None, plan, brief(instruction))
     assert mended.title == title
     assert not [p for p in mended.notes if p["target"] == "title" and not p["repaired"]]
+
+
+@pytest.mark.parametrize(
+    ("instruction", "language", "first"),
+    [
+        ("Write a 5,000-word guide to training for a first marathon.", "en", "Before you start"),
+        ("Write a white paper on solar microgrids for rural clinics.", "en", "Summary"),
+        ("Write a feature on the history and science of glassmaking.", "en", "Origins"),
+        ("Write a guide to the history of coffee.", "en", "Origins"),
+        ("Write an article explaining how vaccines work.", "en", "Overview"),
+        ("帮我写一篇新手露营攻略", "zh", "开始之前"),
+        ("写一份关于新能源汽车充电网络的研究报告", "zh", "摘要"),
+        ("写一篇关于长城历史的文章", "zh", "起源"),
+    ],
+)
+def test_a_skeleton_fits_the_kind_of_non_fiction(
+    instruction: str, language: str, first: str
+) -> None:
+    _, sections = skeleton_plan(4, brief(instruction, 3000, language))
+    assert sections[0]["title"] == first

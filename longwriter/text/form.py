@@ -57,7 +57,7 @@ _ZH_GENRES: dict[Kind, str] = {
     "story": r"短篇小说|长篇小说|小说|故事|童话|寓言|剧本",
     "answer": r"回答|解答|答案",
     "document": r"文章|报告|指南|攻略|手册|教程|论文|综述|白皮书|专著|著作|读物|博客|博文|随笔"
-    r"|散文|评论|书评|影评|分析|说明书|方案|计划书|策划书|提案|新闻稿|简报|传记|总结|概述"
+    r"|散文|评论|社论|时评|书评|影评|分析|说明书|方案|计划书|策划书|提案|新闻稿|简报|传记|总结|概述"
     r"|教案|讲义|文案|百科|一本书",
 }
 
@@ -90,6 +90,9 @@ SHORT_STORY_MAX_WORDS = 3000
 """Stories shorter than this have no chapter headings."""
 SHORT_DOCUMENT_WORDS = 500
 """Documents shorter than this are one block of prose under a title: no section headings."""
+SHORT_OPINION_MAX_WORDS = 2000
+"""Opinion pieces (columns, op-eds, editorials) shorter than this argue in unbroken prose, as papers
+print them: no section headings."""
 
 
 class FormFields(TypedDict):
@@ -134,8 +137,11 @@ def genre_match(instruction: str, language: str) -> re.Match[str] | None:
     return None if head is None or (topic and topic.start() < head.start()) else head
 
 
-Family = Literal["guide", "report", "history", "document"]
+Family = Literal["guide", "report", "opinion", "history", "document"]
 _EN_FAMILIES: dict[str, re.Pattern[str]] = {
+    "opinion": re.compile(
+        r"(?:opinion|think) pieces?|op-ed|column|editorial|commentary|opinion", re.I
+    ),
     "guide": re.compile(r"guide|guidebook|handbook|manual|tutorial|primer", re.I),
     "report": re.compile(
         r"reports?|(?:white ?|position |policy )?papers?|whitepaper|proposal|briefing|study"
@@ -145,6 +151,7 @@ _EN_FAMILIES: dict[str, re.Pattern[str]] = {
     "history": re.compile(r"history", re.I),
 }
 _ZH_FAMILIES: dict[str, re.Pattern[str]] = {
+    "opinion": re.compile(r"评论|社论|时评"),
     "guide": re.compile(r"指南|攻略|手册|教程|说明书"),
     "report": re.compile(r"报告|白皮书|方案|提案|计划书|策划书|简报|分析"),
 }
@@ -158,7 +165,10 @@ def document_family(instruction: str, subject: str, language: str) -> Family:
     history of coffee" is a history)."""
     if _HISTORY_SUBJECT.search(subject.strip()):
         return "history"
-    match = genre_match(instruction, language)
+    return _genre_family(genre_match(instruction, language), language)
+
+
+def _genre_family(match: re.Match[str] | None, language: str) -> Family:
     word = match.group(0) if match is not None and match.lastgroup == "document" else ""
     table = _ZH_FAMILIES if language.startswith("zh") else _EN_FAMILIES
     for family, pattern in table.items():
@@ -190,4 +200,6 @@ def document_form(instruction: str, target_words: int, language: str) -> Documen
         return DocumentForm(kind, headings=False, title=True)
     if kind == "story":
         return DocumentForm(kind, headings=words >= SHORT_STORY_MAX_WORDS, title=True)
+    if _genre_family(match, language) == "opinion":
+        return DocumentForm(kind, headings=words >= SHORT_OPINION_MAX_WORDS, title=True)
     return DocumentForm(kind, headings=words >= SHORT_DOCUMENT_WORDS, title=True)

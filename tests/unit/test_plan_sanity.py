@@ -387,6 +387,8 @@ def test_plan_from_subtopics_passes_the_check() -> None:
         ("Write a 3,500-word white paper on solar microgrids for rural clinics.", "en", 3500, 6),
         ("Write a 4000-word article explaining how vaccines work.", "en", 4000, 8),
         ("帮我写一篇3000字的新手露营攻略", "zh", 3000, 6),
+        ("Write a 3000-word op-ed arguing that cities should ban cars.", "en", 3000, 6),
+        ("写一篇3000字的时评，谈谈外卖骑手的困境", "zh", 3000, 6),
         ("写一份5000字的关于新能源汽车充电网络的研究报告", "zh", 5000, 8),
     ],
 )
@@ -499,6 +501,8 @@ def test_a_title_made_from_the_subject_is_not_cut_to_its_head(instruction: str, 
         ("Write an article explaining how vaccines work.", "en", "Overview"),
         ("帮我写一篇新手露营攻略", "zh", "开始之前"),
         ("写一份关于新能源汽车充电网络的研究报告", "zh", "摘要"),
+        ("Write a 3000-word op-ed arguing that cities should ban cars.", "en", "The claim"),
+        ("写一篇时评，谈谈外卖骑手的困境", "zh", "观点"),
         ("写一篇关于长城历史的文章", "zh", "起源"),
     ],
 )

@@ -59,6 +59,16 @@ SHORT_DOC = DocumentForm("document", headings=False, title=True)
         ("Explain how vaccines work.", 500, ANSWER),
         ("What were the causes of the French Revolution? Answer in 5000 words.", 5000, DOC),
         ("Write a novel approach to teaching algebra.", 2000, DOC),  # "novel" the adjective
+        # an opinion piece argues in unbroken prose unless it is long
+        (
+            "Write an 800-word opinion column arguing that schools should drop homework.",
+            800,
+            SHORT_DOC,
+        ),
+        ("Write an op-ed on rent control.", 1200, SHORT_DOC),
+        ("Write an editorial about the new stadium.", 1500, SHORT_DOC),
+        ("Write a 3000-word opinion piece on nuclear power.", 3000, DOC),
+        ("写一篇1500字的时评，谈谈外卖骑手的困境", 1500, SHORT_DOC),
         # Chinese: the genre word ending the request's first clause decides
         ("给房东写一封信，要求修理暖气。", 300, LETTER),
         ("写一封感谢信给我的老师。", 400, LETTER),

@@ -56,7 +56,10 @@ TOPIC = "Write a 1200-word history of the printing press and how it changed Euro
         ("This is a very important part of the report that we just finished.", True),
         ("As you read through this report, solar power can improve health care.", True),
         ("1. The story begins in a village surrounded by the mountains.", True),
-        ("2. This is another story that will be shared as part of a girl who repairs clocks.", True),
+        (
+            "2. This is another story that will be shared as part of a girl who repairs clocks.",
+            True,
+        ),
         ("We should also mention this particular girl who helped us.", True),
         ("We mentioned the leak to the landlord twice.", False),
         ("The paper mills had large vertical rooms.", False),

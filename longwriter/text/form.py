@@ -139,9 +139,7 @@ def genre_match(instruction: str, language: str) -> re.Match[str] | None:
 
 Family = Literal["guide", "report", "opinion", "history", "document"]
 _EN_FAMILIES: dict[str, re.Pattern[str]] = {
-    "opinion": re.compile(
-        r"(?:opinion|think) pieces?|op-ed|column|editorial|commentary|opinion", re.I
-    ),
+    "opinion": re.compile(r"(?:opinion|think) pieces?|op-ed|column|editorial|commentary", re.I),
     "guide": re.compile(r"guide|guidebook|handbook|manual|tutorial|primer", re.I),
     "report": re.compile(
         r"reports?|(?:white ?|position |policy )?papers?|whitepaper|proposal|briefing|study"
@@ -169,12 +167,11 @@ def document_family(instruction: str, subject: str, language: str) -> Family:
 
 
 def _genre_family(match: re.Match[str] | None, language: str) -> Family:
-    word = match.group(0) if match is not None and match.lastgroup == "document" else ""
+    if match is None or match.lastgroup != "document":
+        return "document"
     table = _ZH_FAMILIES if language.startswith("zh") else _EN_FAMILIES
-    for family, pattern in table.items():
-        if word and pattern.fullmatch(word):
-            return family  # type: ignore[return-value]
-    return "document"
+    family = next((f for f, pattern in table.items() if pattern.fullmatch(match.group(0))), None)
+    return family or "document"  # type: ignore[return-value]
 
 
 def _is_question(instruction: str, language: str) -> bool:

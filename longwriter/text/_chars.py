@@ -11,3 +11,7 @@ MARKS = (
     "\u0610-\u061a\u064b-\u065f\u0670\u0900-\u0903\u093a-\u094f\u0951-\u0957\u0962\u0963"
     "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
 )
+
+# Typographic apostrophes as the ASCII one: models write "Here’s" as often as "Here's", and the
+# word and phrase patterns are written with "'".
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})

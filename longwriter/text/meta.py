@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 
+from longwriter.text._chars import APOSTROPHES
 from longwriter.text.subject import subject_of
 from longwriter.text.words import tokenize
 
@@ -139,6 +140,10 @@ _EN = _Vocabulary(
                 r"|^(?:sure|certainly|okay|ok|here(?:'s| is| are)|below is)\b.{0,120}"
                 r"\b(?:section|paragraph|continuation|essay|response|draft|text|part|piece|article"
                 r"|passage|version)\b"
+                # a lead-in to more of the answer ("Here's more details about ...", "Here is my
+                # summary:"); "Here are more tips" and "Here is the workshop" stay
+                r"|^here(?:'s| is| are) (?:some )?more (?:on|about|details|information)\b"
+                r"|^here(?:'s| is) (?:my|the) (?:summary|recap|end|rest|conclusion)\b"
                 # a chat transcript's labels ("Question: What is ...", "User:")
                 r"|^(?:question|user|assistant|instruction|prompt)\s*\d*\s*:"
                 r"|\b(?:sections?|paragraphs?) at a time\b|\b(?:section|paragraph|part) \d+ of\b"
@@ -388,7 +393,7 @@ def is_meta(sentence: str, language: str, topic: str = "") -> bool:
     vocab = _VOCABULARIES.get(language)
     if vocab is None:
         return False
-    text = sentence.strip()
+    text = sentence.strip().translate(APOSTROPHES)
     subject = _topic(topic, language)
     if any(_fires(rule, text, subject) for rule in vocab.rules):
         return True

@@ -8,7 +8,7 @@ our scores compare with published tables.
 
 import re
 
-from longwriter.text._chars import CJK, MARKS
+from longwriter.text._chars import APOSTROPHES, CJK, MARKS
 
 _ALNUM = rf"[^\W_{CJK}]"
 _RUN = rf"{_ALNUM}+(?:[{MARKS}]+{_ALNUM}*)*"
@@ -44,7 +44,7 @@ def count_words_longbench(text: str) -> int:
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into lowercased tokens: each CJK character, and each word run."""
-    return _TOKEN.findall(text.lower().replace("’", "'"))
+    return _TOKEN.findall(text.lower().translate(APOSTROPHES))
 
 
 def estimate_tokens(text: str) -> int:

@@ -74,6 +74,12 @@ TOPIC = "Write a 1200-word history of the printing press and how it changed Euro
         ("Yes, you're right, it changes how we see ourselves.", True),
         ('"You\'re right," said the printer, wiping the ink from his hands.', False),
         ("Here is the workshop where Gutenberg set his type.", False),
+        # typographic apostrophes, and lead-ins to more of the answer (the 10,000-word run)
+        ("Here’s the end of the text with details on how the press worked.", True),
+        ("Here’s more on how the press worked, as well as tips for collectors.", True),
+        ("Here’s my summary: printing made books cheap.", True),
+        ("Here are more tips for keeping the type clean.", False),
+        ("Here’s how the press spread: merchants carried it down the Rhine.", False),
         ("We went to talk about the press with the guild.", False),
     ],
 )

@@ -90,15 +90,21 @@ ECHO_PART_WORDS = 4
 def drop_echoed_lines(text: str, prompt: str) -> str:
     """Drop lines that copy a line of the prompt ("Title: ...", "Language: English", the step's own
     request) or a stretch of one ("The Birth of the Press, as part of the press and Europe:", the
-    section's point as the request gave it): small models echo the request's fields back."""
+    section's point as the request gave it), and such a stretch used as a label before the text
+    ("The printing press begins: In 1439 ..." from the point "Where the printing press begins:
+    ..."): small models echo the request's fields back."""
     keys = [key for key in map(_norm, prompt.splitlines()) if len(key.split()) >= 2]
     whole, echoed = "|".join(f" {key} " for key in keys), set(keys)
 
-    def echo(line: str) -> bool:
-        key = _norm(line)
+    def echo(part: str) -> bool:
+        key = _norm(part)
         return key in echoed or (len(key.split()) >= ECHO_PART_WORDS and f" {key} " in whole)
 
-    return "\n".join(line for line in text.split("\n") if not echo(line))
+    def unlabelled(line: str) -> str:
+        label, colon, rest = line.partition(":")
+        return rest.strip() if colon and rest.strip() and echo(label) else line
+
+    return "\n".join(unlabelled(line) for line in text.split("\n") if not echo(line))
 
 
 TEMPLATE_RUN = 5

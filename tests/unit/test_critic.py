@@ -160,6 +160,22 @@ def test_a_stretch_of_the_request_echoed_as_a_line_is_dropped() -> None:
     assert kept in clean_draft(kept, "Other", False, prompt=prompt)
 
 
+def test_a_stretch_of_the_request_used_as_a_label_is_cut_from_its_line() -> None:
+    """SmolLM2 on vLLM opened paragraphs with "<the point's words>:" and went on with real text."""
+    prompt = (
+        'Write the next part of the text, on "Origins": Where the printing press and how it changed '
+        "Europe begins: the earliest evidence and the stories told about it.\n"
+        "Write about 200 words in English about the printing press."
+    )
+    reply = (
+        "The printing press and how it changed Europe begins: In 1439 Gutenberg set up a press.\n\n"
+        "Printers in Venice: they cut their own type.\n\n"  # not in the request: kept whole
+        "The printing press and how it changed Europe begins:"  # nothing after the label: dropped
+    )
+    cleaned = clean_draft(reply, "Origins", False, prompt=prompt)
+    assert cleaned == "In 1439 Gutenberg set up a press.\n\nPrinters in Venice: they cut their own type."
+
+
 def test_a_run_on_sentence_that_copies_a_long_run_of_words_is_dropped() -> None:
     first = (
         "When considering the impact on society, many experts from different fields argue that one "

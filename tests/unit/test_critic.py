@@ -173,7 +173,10 @@ def test_a_stretch_of_the_request_used_as_a_label_is_cut_from_its_line() -> None
         "The printing press and how it changed Europe begins:"  # nothing after the label: dropped
     )
     cleaned = clean_draft(reply, "Origins", False, prompt=prompt)
-    assert cleaned == "In 1439 Gutenberg set up a press.\n\nPrinters in Venice: they cut their own type."
+    assert (
+        cleaned
+        == "In 1439 Gutenberg set up a press.\n\nPrinters in Venice: they cut their own type."
+    )
 
 
 def test_a_run_on_sentence_that_copies_a_long_run_of_words_is_dropped() -> None:

@@ -217,6 +217,8 @@ _EN = _Vocabulary(
                 rf" (?:this|these|the following|the rest of (?:this|the)) {_EN_ADJ}{_EN_DOC}\b"
                 r"|^\W*(?:\d+[.)]\s*)?the (?P<noun>story|tale|narrative) (?:begins|opens|starts|ends"
                 r"|takes place|is set)\b"
+                # "In fact this essay takes place after a chapter dedicated to ..."
+                rf"|\bthis {_EN_ADJ}(?P<noun2>{_EN_DOC}) (?:takes place|is set|picks up|comes after)\b"
             ),
             _Exempt.SUBJECT_NOUN,
         ),
@@ -352,6 +354,10 @@ class _Topic:
     words: frozenset[str]  # tokens of the subject phrase and of the section's heading and point
     text: str  # the same, lowercase (Chinese nouns are looked up as substrings)
     writing: bool  # the subject is writing itself
+    # The subject phrase alone: only the request can make a document noun part of the subject (a
+    # model's point "with a chapter dedicated to ..." let "The next chapter is about ..." through).
+    nouns: frozenset[str]
+    nouns_text: str
 
 
 @lru_cache(maxsize=64)
@@ -363,16 +369,21 @@ def _topic(topic: str, language: str) -> _Topic:
     # Only the request says whether writing is the subject: a model's plan line ("Each line is one
     # short sentence ...") must not switch the writer's-talk rule off for its section.
     writing = _VOCABULARIES[language].writing.search(subject or plan)
-    return _Topic(frozenset(tokenize(text)), text, bool(writing))
+    nouns_text = subject.lower()
+    return _Topic(
+        frozenset(tokenize(text)), text, bool(writing), frozenset(tokenize(nouns_text)), nouns_text
+    )
 
 
-def _in_subject(word: str, topic: _Topic) -> bool:
-    """Whether the subject uses ``word`` (singular or plural; Chinese by substring)."""
+def _in_subject(word: str, topic: _Topic, *, request_only: bool = False) -> bool:
+    """Whether the subject uses ``word`` (singular or plural; Chinese by substring); with
+    ``request_only``, the request's subject phrase without the section's heading and point."""
     word = word.lower()
+    words, text = (topic.nouns, topic.nouns_text) if request_only else (topic.words, topic.text)
     if not word.isascii():
-        return word in topic.text
+        return word in text
     stem = word.removesuffix("s")
-    return stem in topic.words or stem + "s" in topic.words
+    return stem in words or stem + "s" in words
 
 
 def _fires(rule: _Rule, text: str, topic: _Topic) -> bool:
@@ -382,7 +393,7 @@ def _fires(rule: _Rule, text: str, topic: _Topic) -> bool:
         if rule.exempt is _Exempt.WRITING and topic.writing:
             return False
         noun = next((v for k, v in match.groupdict().items() if k.startswith("noun") and v), "")
-        if not noun or not _in_subject(noun, topic):
+        if not noun or not _in_subject(noun, topic, request_only=True):
             return True
     return False
 

@@ -95,10 +95,14 @@ def test_topic_words_are_not_held_against_the_text() -> None:
 
 def test_only_the_request_makes_a_document_noun_part_of_the_subject() -> None:
     """A model's plan point that mentions "a chapter" does not excuse "The next chapter is ..."."""
-    plan = "Introduction\nWhy solar microgrids matter, with a chapter dedicated to renewable energy."
+    plan = (
+        "Introduction\nWhy solar microgrids matter, with a chapter dedicated to renewable energy."
+    )
     white_paper = f"Write a white paper on solar microgrids for rural clinics.\n{plan}"
     assert is_meta("The next chapter is about the future of renewable energy.", "en", white_paper)
-    assert is_meta("In fact this essay takes place after a chapter on batteries.", "en", white_paper)
+    assert is_meta(
+        "In fact this essay takes place after a chapter on batteries.", "en", white_paper
+    )
     novels = f"Write a history of the chapter book for children.\n{plan}"
     assert not is_meta("The next chapter is about the future of renewable energy.", "en", novels)
 

@@ -48,6 +48,8 @@ _JUNK = re.compile(
     r"(?:\.\d+)?(?:Z|[+-]\d{1,2}(?::?\d{2})?)?)"
     rf"|(?P<markup></?(?i:{_TAGS})\b(?:\s[^<>\n]{{0,200}})?/?>|</[A-Za-z][\w:-]{{0,40}}>"
     r"|<[A-Za-z][\w:-]{0,40}\s+[\w:-]{1,40}=[\"'][^<>\n]{0,200}>|<!--|-->"
+    # a label in a template's double angle brackets ("<<The Power of Solar Microgrids>>")
+    r"|<<(?=[^\s<>])[^<>\n]{1,200}(?<=[^\s<>])>>"
     r"|&(?:nbsp|amp|lt|gt|quot|apos|mdash|ndash|hellip|rsquo|lsquo|rdquo|ldquo|#\d{2,6}|#x[\da-fA-F]{2,5});)"
     # Prose has no braces and no empty brackets: "`{", "[ ]", "/ }" are leftovers of templates.
     r"|(?P<template>\{\{|\}\}|\[\[|\]\]|\{%|%\}|\{\s*\"|\"\s*\}|\"\w{1,40}\"\s*:\s*[\"{\[\d]"

@@ -216,7 +216,14 @@ def _off_subject(sections: Sequence[PlannedSection], brief: PlanBrief) -> list[b
     """Per section, whether it is off the subject: the scorer's verdict, else a lexical check that
     only speaks when most sections share words with the subject (paraphrase defeats it otherwise)."""
     if brief.off_subject is not None:  # the point alone: a heading naming the subject hides nothing
-        return brief.off_subject([s["main_point"] for s in sections]) if sections else []
+        # ... unless the point was made from the heading: it names the subject by construction
+        # ("Data Formats and Ways to Present Data to User, as part of training for a first
+        # marathon: ..." kept an off-subject heading in a marathon guide), so the heading is judged
+        judged = [
+            s["title"] if s["main_point"] == topic_point(s["title"], brief) else s["main_point"]
+            for s in sections
+        ]
+        return brief.off_subject(judged) if sections else []
     texts = [_section_text(s) for s in sections]
     subject = _content(brief.subject, _chinese(brief))
     if not subject:

@@ -258,6 +258,19 @@ def test_the_scorer_decides_when_given() -> None:
     assert calls
 
 
+def test_a_point_made_from_the_heading_leaves_the_heading_to_be_judged() -> None:
+    """The marathon guide kept "Data Formats and Ways to Present Data to User": its empty point was
+    filled from the heading, and that point names the subject by construction."""
+
+    def off_subject(texts: Sequence[str]) -> list[bool]:
+        return ["Data" in t and "coffee" not in t.lower() for t in texts]
+
+    b = brief(COFFEE.instruction, off_subject=off_subject)
+    plan = [*GOOD, sec("Data Formats and Ways to Present Data", ",")]
+    mended = mend_plan("Coffee", plan, b)
+    assert [s["title"] for s in mended.sections] == [s["title"] for s in GOOD]
+
+
 def test_chinese_plan_is_repaired() -> None:
     plan = [
         sec("第1段：长城的起源", "本节将介绍长城最早的修建。"),

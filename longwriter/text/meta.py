@@ -142,7 +142,7 @@ _EN = _Vocabulary(
                 r"|passage|version)\b"
                 # a lead-in to more of the answer ("Here's more details about ...", "Here is my
                 # summary:"); "Here are more tips" and "Here is the workshop" stay
-                r"|^here(?:'s| is| are) (?:some )?more (?:on|about|details|information)\b"
+                r"|^here(?:'s| is| are) (?:some )?more (?:on|about|details?|information)\b"
                 r"|^here(?:'s| is) (?:my|the) (?:summary|recap|end|rest|conclusion)\b"
                 # a chat transcript's labels ("Question: What is ...", "User:")
                 r"|^(?:question|user|assistant|instruction|prompt)\s*\d*\s*:"

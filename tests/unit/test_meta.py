@@ -78,6 +78,7 @@ TOPIC = "Write a 1200-word history of the printing press and how it changed Euro
         ("Here’s the end of the text with details on how the press worked.", True),
         ("Here’s more on how the press worked, as well as tips for collectors.", True),
         ("Here’s my summary: printing made books cheap.", True),
+        ("Here's more detail about future topics based on our previous discussions.", True),
         ("Here are more tips for keeping the type clean.", False),
         ("Here’s how the press spread: merchants carried it down the Rhine.", False),
         ("We went to talk about the press with the guild.", False),

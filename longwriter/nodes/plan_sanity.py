@@ -214,11 +214,12 @@ def _section_text(section: PlannedSection) -> str:
 
 def _off_subject(sections: Sequence[PlannedSection], brief: PlanBrief) -> list[bool]:
     """Per section, whether it is off the subject: the scorer's verdict, else a lexical check that
-    only speaks when most sections share words with the subject (paraphrase defeats it otherwise)."""
+    only speaks when most sections share words with the subject (paraphrase defeats it otherwise).
+    A main point made from its heading (``topic_point``) names the subject by construction, so such
+    a section is judged by the scorer on its heading alone ("Data Formats and Ways to Present Data to
+    User" kept its place in a marathon guide that way). Not by the lexical check: headings rarely
+    repeat the subject's words ("Yemen's Sufi monks" in a history of coffee)."""
     if brief.off_subject is not None:  # the point alone: a heading naming the subject hides nothing
-        # ... unless the point was made from the heading: it names the subject by construction
-        # ("Data Formats and Ways to Present Data to User, as part of training for a first
-        # marathon: ..." kept an off-subject heading in a marathon guide), so the heading is judged
         judged = [
             s["title"] if s["main_point"] == topic_point(s["title"], brief) else s["main_point"]
             for s in sections

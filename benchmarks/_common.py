@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from longwriter import DocumentResult, WriterContext
-from longwriter.agent.deps import RunDeps
+from longwriter.agent.run import Run
 from longwriter.files import save_json, save_text
 from longwriter.llm import Endpoint
 from longwriter.llm.embeddings import get_embedder
@@ -95,11 +95,11 @@ def writer_context(args: argparse.Namespace, **overrides: Any) -> WriterContext:
 
 def warm_up(ctx: WriterContext, *, embedder: bool = True) -> Endpoint:
     """Start or probe the server and (if ``embedder``) import the embedder's libraries, so that timed
-    runs exclude one-off start-up. The ``RunDeps`` are left open for the process: their lease keeps
+    runs exclude one-off start-up. The ``Run`` are left open for the process: their lease keeps
     the embedded server up, so the timed runs lease this same server."""
-    deps = RunDeps(ctx)
+    deps = Run(ctx)
     endpoint = deps.endpoint()
-    deps.models.window()
+    deps.window()
     if embedder:
         get_embedder(ctx.embedding, ctx.embedding_base_url, ctx.embedding_model).embed(["warm-up"])
     return endpoint

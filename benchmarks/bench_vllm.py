@@ -82,12 +82,12 @@ from _common import (
 )
 
 from longwriter import DocumentResult, WriterContext, write_document, write_many
+from longwriter.drafting.calibration import OUTPUT_SLACK, output_tokens
 from longwriter.llm import Endpoint, check_endpoint
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
 from longwriter.llm.metrics import metric_total
 from longwriter.memory import SectionMemory, open_memory
-from longwriter.nodes.writer import OUTPUT_SLACK, output_tokens
 from longwriter.text import count_words, estimate_tokens
 
 HITS, QUERIES = "vllm:prefix_cache_hits_total", "vllm:prefix_cache_queries_total"

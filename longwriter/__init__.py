@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 from longwriter.errors import BackendError, ConfigError, LongWriterError
 
 if TYPE_CHECKING:
-    from longwriter.agent.config import WriterContext
+    from longwriter.agent.context import WriterContext
+    from longwriter.agent.graph import build_graph
     from longwriter.api import DocumentResult, awrite_document, write_document, write_many
-    from longwriter.graph import build_graph
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "WriterContext": "longwriter.agent.config",
-    "build_graph": "longwriter.graph",
+    "WriterContext": "longwriter.agent.context",
+    "build_graph": "longwriter.agent.graph",
     "DocumentResult": "longwriter.api",
     "awrite_document": "longwriter.api",
     "write_document": "longwriter.api",

@@ -25,11 +25,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, StateSnapshot, StreamMode
 
-from longwriter.agent.config import WriterContext, home_dir
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import ChatModels
+from longwriter.agent.context import WriterContext, home_dir
+from longwriter.agent.graph import build_graph
+from longwriter.agent.run import Run
 from longwriter.errors import ConfigError, LongWriterError
-from longwriter.graph import build_graph
+from longwriter.llm.chat import ChatModels
 from longwriter.llm.local_server import ServerLease, acquire, release
 from longwriter.memory import delete_memory
 
@@ -176,8 +176,8 @@ class DocumentRun:
         ``stop`` set (by :meth:`arun` when cancelled) ends the run after its current step.
         """
         self._go_on(stop)  # a queued run cancelled before it started
-        with RunDeps(self.context, self.chat_model) as deps:  # released however the run ends
-            return self._stream(build_graph(self.checkpointer, deps=deps), stop)
+        with Run(self.context, self.chat_model) as run:  # released however the run ends
+            return self._stream(build_graph(self.checkpointer, run=run), stop)
 
     def _stream(
         self, graph: CompiledStateGraph[Any, Any, Any, Any], stop: threading.Event | None
@@ -346,10 +346,7 @@ class DocumentStore:
         context = context or WriterContext()
         thread_id = self.thread_id(key)
         self._unfinished[thread_id] = context.memory_location()
-        if (
-            context.gguf not in self._servers
-            and RunDeps(context, chat_model).calls_embedded_server()
-        ):
+        if context.gguf not in self._servers and Run(context, chat_model).calls_embedded_server():
             await self._hold_server(context.gguf)
         saved = await build_graph(self.saver).aget_state(_config(thread_id))
         resume = bool(saved.values)

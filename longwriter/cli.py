@@ -26,7 +26,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from longwriter.agent.config import WriterContext, home_dir
+from longwriter.agent.context import WriterContext, home_dir
 from longwriter.cli_support import (
     ApiKey,
     BaseUrl,
@@ -48,15 +48,15 @@ from longwriter.eval.cli import app as eval_app
 from longwriter.export import check_format, export_document, output_format
 from longwriter.files import save_json, save_text
 from longwriter.jsonl import json_value
-from longwriter.nodes.plan_parse import sections_from_any
+from longwriter.planning.parse import sections_from_any
 from longwriter.text.target import MAX_TARGET_WORDS
 from longwriter.train.cli import app as train_app
 from longwriter.userfiles import check_output_file, check_output_folder, read_user_text
 
 if TYPE_CHECKING:
     from longwriter.api import BatchCheckpoints, ReviewPlan
-    from longwriter.batch import BatchEvent, BatchSummary
-    from longwriter.batch_docs import BatchItem
+    from longwriter.batch.documents import BatchItem
+    from longwriter.batch.resumable import BatchEvent, BatchSummary
 
 app = typer.Typer(
     help="Write coherent 10,000-20,000+ word documents with any chat LLM (AgentWrite + LongBench-Write).",
@@ -414,7 +414,7 @@ def write(
     section, so rerunning the same command continues every unfinished one where it stopped.
     """
     from longwriter.api import DocumentRun, saved_run, shortfall, sqlite_checkpointer
-    from longwriter.batch_docs import SUMMARY_FIELDS, read_batch
+    from longwriter.batch.documents import SUMMARY_FIELDS, read_batch
 
     try:
         _check_mode(
@@ -558,7 +558,7 @@ def _write_batch(
     fmt: str,
 ) -> None:
     """Write the batch with a progress view; the summary is the last stdout line."""
-    from longwriter.batch_docs import RESULTS, write_batch
+    from longwriter.batch.documents import RESULTS, write_batch
 
     results = out_dir / RESULTS
     err.print(f"{len(items)} documents → {out_dir} (finished ones are listed in {results})")

@@ -1,140 +1,21 @@
-"""Graph state: plain JSON-friendly TypedDicts (safe to checkpoint) plus pydantic models for plans."""
+"""The graph's state, input and output: the document's records (:mod:`longwriter.document`) plus the
+chat, as plain JSON-friendly TypedDicts (safe to checkpoint)."""
 
 from __future__ import annotations
 
-import operator
-import re
-from typing import Annotated, Any, Literal, NotRequired, TypeVar, cast
+from typing import Annotated, Any
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from pydantic import BaseModel, ConfigDict, Field, field_validator, with_config
+from pydantic import BaseModel, ConfigDict, Field, with_config
 
 # pydantic (input schemas, Studio's form, ``as_tool``) rejects typing.TypedDict before Python 3.12.
 from typing_extensions import TypedDict
 
-from longwriter.text.form import FormFields
-from longwriter.text.target import MAX_TARGET_WORDS
-
-Action = Literal["accept", "expand", "dedupe", "rewrite", "condense"]
-
-
-class SectionPlan(BaseModel):
-    """One planned section: what it says and how long it should be."""
-
-    title: str = Field(description="short section heading")
-    main_point: str = Field(description="what the section covers, one or two sentences")
-    words: int = Field(description="word budget for the section", ge=0)
-
-    @field_validator("words")
-    @classmethod
-    def _capped(cls, words: int) -> int:
-        """A model's absurd budget is noise (budget repair evens it out) that must not overflow
-        float arithmetic; capped here rather than in the schema, whose grammar servers compile."""
-        return min(words, MAX_TARGET_WORDS)
-
-
-class Plan(BaseModel):
-    """A document outline as the planner returns it (structured output schema)."""
-
-    title: str = Field(description="document title")
-    sections: list[SectionPlan] = Field(description="the sections in order")
-
-
-class PlannedSection(TypedDict):
-    """A section of the accepted plan; ``words`` is the planned budget, never rewritten later.
-
-    A chapter too long for one step is split into ``parts`` sections under one heading, ``title``;
-    this is the ``part``-th of them (both absent: a whole section)."""
-
-    title: str
-    main_point: str
-    words: int
-    part: NotRequired[int]
-    parts: NotRequired[int]
-
-
-class PlanProblem(TypedDict):
-    """A problem found in a plan by the sanity check (``longwriter.nodes.plan_sanity``)."""
-
-    section: int | None  # index in the plan as it was checked; None for the title or the whole plan
-    target: Literal["title", "heading", "main_point", "plan"]
-    code: str  # a HeadingProblem or PlanCode value
-    message: str
-    repaired: bool  # False: still in the plan (reported, e.g. in a user's own plan)
-
-
-class Turn(TypedDict):
-    """One exchange of the conversation that produced a draft, replayed in later prompts."""
-
-    prompt: str  # the user message exactly as sent
-    said: str  # the reply as generated when only its ends were cleaned (prefix-cache hits), else clean
-
-
-class Draft(TypedDict):
-    """One attempt at the current section."""
-
-    text: str
-    turns: list[Turn]  # the exchanges that produced ``text``
-    words: int
-    finish_reason: str | None
-    action: str  # how it was produced: write, expand, rewrite, dedupe, ...
-    removed: NotRequired[dict[str, int]]  # paragraphs dropped by content control, by kind
-    score: NotRequired[float]  # set by the critic
-    reasons: NotRequired[list[str]]
-
-
-class Verdict(TypedDict):
-    """The critic's judgement of the current draft."""
-
-    ok: bool
-    action: Action
-    reasons: list[str]
-    score: float  # higher is better; used to keep the best attempt
-    degenerate: NotRequired[bool]  # the model looped: sample against loops from now on
-
-
-class SectionResult(TypedDict):
-    """An accepted section, as committed to the document and to memory."""
-
-    index: int
-    title: str
-    text: str
-    words: int
-    budget: int
-    attempts: int
-    verdict: str  # "accepted" or "kept-best"
-    reasons: list[str]
-    summary: str
-    turns: list[Turn]  # the exchanges that produced it (replayed verbatim for prefix caching)
-    part: NotRequired[int]  # as in its PlannedSection
-    parts: NotRequired[int]
-
-
-PART_MARKER = re.compile(r"\s*\((\d{1,6})/(\d{1,6})\)\s*$")
-"""A "(k/n)" part marker: older versions ended the headings of split sections with it."""
-_Section = TypeVar("_Section", PlannedSection, SectionResult)
-
-
-def with_part_fields(section: _Section) -> _Section:
-    """``section`` with the "(k/n)" ending of a title as older versions saved split sections
-    ("Origins (1/2)") turned into ``part`` and ``parts``; as it is otherwise."""
-    match = None if "parts" in section else PART_MARKER.search(section["title"])
-    if match is None or not 1 <= int(match[1]) <= int(match[2]) or int(match[2]) < 2:
-        return section
-    title = section["title"][: match.start()]
-    return cast(
-        _Section, {**section, "title": title, "part": int(match[1]), "parts": int(match[2])}
-    )
-
-
-def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, float]:
-    """Reducer: sum counters key by key."""
-    out = dict(left or {})
-    for key, value in (right or {}).items():
-        out[key] = out.get(key, 0) + value
-    return out
-
+from longwriter.document import (
+    DocumentState,
+    with_part_fields,
+)
 
 Messages = Annotated[list[AnyMessage], add_messages]
 """The chat: a request as the last human message, each finished document as an AI message."""
@@ -176,43 +57,15 @@ class WriterOutput(TypedDict):
     messages: Messages
 
 
-class WriterState(TypedDict, total=False):
-    """The full state of one document run."""
+class WriterState(DocumentState, total=False):
+    """The full state of one document run: the document's and the chat's."""
 
-    instruction: str
     messages: Messages
-    request_id: str  # the human message taken as the instruction (longwriter.nodes.request)
-    target_words: int
-    body_words: int  # target minus the words of the title and headings
-    language: str
-    doc_id: str
-    title: str
-    plan: Any  # user-supplied plan (dict / list) before normalisation
-    sections_plan: list[PlannedSection]
-    form: FormFields  # what the document looks like: genre, section headings, title line
-    subject: str  # what the document is about (longwriter.text.subject_of)
-    plan_notes: list[PlanProblem]  # plan problems found, repaired or reported
-    budgets: list[int]
-    current: int
-    boundary: int  # sections before this index are shown to the writer as summaries only
-    sections: Annotated[list[SectionResult], operator.add]
-    draft: Draft | None
-    attempts: list[Draft]
-    verdict: Verdict | None
-    stats: Annotated[dict[str, float], add_numbers]
-    calibration: dict[str, float]
-    loop_level: int  # anti-loop sampling level learned in this run (see longwriter.llm.sampling)
-    loop_ceiling: int  # the highest level the run may still climb to (LoopLadder)
-    embedder: dict[
-        str, Any
-    ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node
-    document: str
-    report: dict[str, Any]
 
 
 def upgraded(state: WriterState) -> WriterState:
     """``state`` as this version reads it, whatever version checkpointed it: split sections get
-    their part fields (:func:`with_part_fields`). Every node sees the state so (``longwriter.graph``)."""
+    their part fields (:func:`with_part_fields`). Every node sees the state so (``longwriter.agent.graph``)."""
     plan = [with_part_fields(s) for s in state.get("sections_plan", [])]
     done = [with_part_fields(s) for s in state.get("sections", [])]
     if plan == state.get("sections_plan", []) and done == state.get("sections", []):

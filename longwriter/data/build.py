@@ -9,16 +9,14 @@ thresholds, so changing a threshold and rerunning re-filters without generating 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from longwriter.batch import BatchEvent, BatchSummary, run_resumable
+from longwriter.batch.resumable import BatchEvent, BatchSummary, prompt_key, run_resumable
 from longwriter.data.filters import FilterConfig, check_document
 from longwriter.errors import BackendError, ConfigError
 from longwriter.jsonl import read_jsonl, save_jsonl
@@ -94,15 +92,6 @@ class InstructionFile:
             if count:
                 parts.append(f"{count} {label} skipped")
         return ", ".join(parts)
-
-
-_SPACE_RE = re.compile(r"\s+")
-
-
-def prompt_key(prompt: str) -> str:
-    """Stable key of a prompt: whitespace and case do not matter."""
-    normal = _SPACE_RE.sub(" ", prompt).strip().casefold()
-    return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
 
 
 def read_rows(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], int]:

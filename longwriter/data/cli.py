@@ -24,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from longwriter.batch import BatchEvent
+from longwriter.batch.resumable import BatchEvent
 from longwriter.cli_support import (
     ApiKey,
     BaseUrl,
@@ -125,7 +125,7 @@ def build(
     and OUTPUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows,
     continues unfinished documents from their checkpoints and re-applies the filters to all rows.
     """
-    from longwriter.agent.config import WriterContext
+    from longwriter.agent.context import WriterContext
     from longwriter.data.build import build_dataset, load_instructions, sibling_paths
     from longwriter.llm import check_endpoint, resolve_endpoint
 

@@ -25,7 +25,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from longwriter.batch import BatchEvent, BatchSummary, run_resumable
+from longwriter.batch.resumable import BatchEvent, BatchSummary, run_resumable
 from longwriter.cli_support import (
     ApiKey,
     BaseUrl,
@@ -280,7 +280,7 @@ def _run_config(
 
 def _agent_options(specs: list[str] | None) -> dict[str, Any]:
     """``KEY=VALUE`` pairs for WriterContext fields; values are JSON when they parse, else text."""
-    from longwriter.agent.config import WriterContext
+    from longwriter.agent.context import WriterContext
 
     allowed = {f.name for f in fields(WriterContext)} - RESERVED_AGENT_FIELDS
     options: dict[str, Any] = {}

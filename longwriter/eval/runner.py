@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.messages import HumanMessage
 
-from longwriter.batch import BatchEvent, BatchSummary, run_resumable
+from longwriter.batch.resumable import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
 from longwriter.llm import Endpoint, chat_model, sampling_defaults
 from longwriter.text import count_words_longbench, estimate_tokens

@@ -322,7 +322,7 @@ def get_embedder(
 ) -> Embedder:
     """A new embedder by kind (see :data:`KINDS`), its model loaded at first use; ``auto`` here is
     MiniLM with the ``local`` extra, else ``onnx`` (no endpoint is probed: runs choose with
-    :func:`choose_embedding`). A run keeps its embedders in its ``RunDeps``."""
+    :func:`choose_embedding`). A run keeps its embedders in its ``Run``."""
     if kind == "auto":
         kind = "minilm" if local_minilm_installed() else "onnx"
     if kind == "minilm":

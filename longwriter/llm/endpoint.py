@@ -69,7 +69,7 @@ def resolve_endpoint(
 
     Without a model name, asks the server for its first one (waiting up to ``wait`` s for it to be up).
     For one-shot commands (``eval``, ``dataset``, ``train``): the embedded server's lease is never
-    given back, so it runs till the process exits. Runs lease it themselves (``RunDeps``) and give
+    given back, so it runs till the process exits. Runs lease it themselves (``Run``) and give
     it back when they end.
     """
     if base_url:
@@ -145,7 +145,7 @@ def check_endpoint(endpoint: Endpoint, wait: float = CONNECT_WAIT) -> int | None
 
     A server that is not up yet gets ``wait`` seconds. vLLM reports ``max_model_len``; llama.cpp does
     not (``None``: use the configured window). Each call asks the server; a run asks once (its
-    ``RunDeps`` keep the answer).
+    ``Run`` keep the answer).
     """
     models = _get_models(endpoint, wait)
     for entry in models:

@@ -1,13 +1,13 @@
 """Section memory: paragraphs of accepted sections in a Chroma collection, with explicit embeddings.
 
 Memory is derived state: the checkpoint's accepted sections are the truth, and ``SectionMemory.sync``
-makes the collection hold exactly them (see ``longwriter.nodes.common.Services.memory``, which syncs
+makes the collection hold exactly them (see ``longwriter.agent.run.Run.memory``, which syncs
 before every use). Entries are keyed by document (one collection each) and section index, and each
 chunk carries a digest of its section, so storing a section again replaces it, and a section the
 checkpoint does not have, one stored only in part, or one of another text is found and mended. A
 collection made with another embedder is rebuilt, since its vectors are not comparable.
 Retrieval feeds the writer earlier passages; near-duplicate search lets the critic catch a section
-that repeats what is already written. A run opens a document's memory once (its ``RunDeps`` keep
+that repeats what is already written. A run opens a document's memory once (its ``Run`` keep
 it) and closes its Chroma client when it ends: nothing is kept process-wide.
 """
 
@@ -253,7 +253,7 @@ def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory
     """The memory of document ``doc_id`` at ``location`` (``:memory:``, a folder, or a Chroma server
     URL), with a Chroma client of its own: close it after use.
 
-    A run opens it once and keeps it (its ``RunDeps``): a ``SectionMemory`` remembers which sections
+    A run opens it once and keeps it (its ``Run``): a ``SectionMemory`` remembers which sections
     it holds, and a new one reads that from the collection again."""
     client = chroma_client(location)
     try:

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from longwriter.batch import BatchEvent
+from longwriter.batch.resumable import BatchEvent
 from longwriter.cli_support import (
     ApiKey,
     BaseUrl,

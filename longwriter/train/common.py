@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from longwriter.agent.config import home_dir
+from longwriter.agent.context import home_dir
 from longwriter.errors import ConfigError
 from longwriter.files import save_json
 from longwriter.train.examples import Example, Message, fit_to_length

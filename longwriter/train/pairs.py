@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from longwriter.batch import BatchEvent, BatchSummary
+from longwriter.batch.resumable import BatchEvent, BatchSummary
 from longwriter.data.build import Instruction, run_and_split
 from longwriter.data.filters import strip_step_labels
 from longwriter.jsonl import read_jsonl, save_jsonl

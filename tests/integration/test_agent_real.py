@@ -15,8 +15,8 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from longwriter import WriterContext, write_document
+from longwriter.agent.graph import build_graph
 from longwriter.api import sqlite_checkpointer
-from longwriter.graph import build_graph
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import LocalServer, bundled_gguf, leased
 from longwriter.memory import open_memory

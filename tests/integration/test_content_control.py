@@ -8,10 +8,10 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from longwriter import WriterContext, write_document
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import DRIFT_FINISH
+from longwriter.agent.run import Run
+from longwriter.drafting.relevance import drift_watch
+from longwriter.llm.chat import DRIFT_FINISH
 from longwriter.llm.embeddings import EmbeddingChoice
-from longwriter.nodes.relevance import drift_watch
 from tests.fakes import ScriptedWriter, letter_code
 
 pytestmark = pytest.mark.integration
@@ -73,14 +73,14 @@ def test_a_real_stream_is_closed_at_the_first_paragraph_off_the_subject() -> Non
     """llama.cpp streams SmolLM2's reply on another subject; the watch (real MiniLM scorer) closes
     the stream at its first complete paragraph, long before max_tokens."""
     context = WriterContext(temperature=0.0, extra_body={"seed": 7})
-    with RunDeps(context) as deps:
-        scorer = deps.scorer(EmbeddingChoice("minilm"), "the history of bridges", "en")
+    with Run(context) as deps:
+        scorer = deps.scorer_for(EmbeddingChoice("minilm"), "the history of bridges", "en")
         watch = drift_watch(scorer, point="", instruction="Write a history of bridges.")
         messages = [
             HumanMessage(
                 "Write five paragraphs, separated by blank lines, on how to cook pasta at home."
             )
         ]
-        reply = deps.models.call(messages, max_tokens=700, watch=watch)
+        reply = deps.call(messages, max_tokens=700, watch=watch)
     assert reply.finish_reason == DRIFT_FINISH, reply.text
     assert reply.text and reply.completion_tokens < 300  # closed after its first paragraph

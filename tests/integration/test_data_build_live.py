@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from longwriter.agent.config import WriterContext
+from longwriter.agent.context import WriterContext
 from longwriter.api import BatchCheckpoints
-from longwriter.batch import BatchEvent
+from longwriter.batch.resumable import BatchEvent
 from longwriter.data.build import (
     BuildResult,
     Instruction,

@@ -8,10 +8,10 @@ import pytest
 from langgraph.checkpoint.memory import InMemorySaver
 
 from longwriter import WriterContext
-from longwriter.graph import build_graph
+from longwriter.agent.graph import build_graph
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import LocalServer
-from longwriter.nodes.plan_sanity import PlanBrief, check_plan
+from longwriter.planning.sanity import PlanBrief, check_plan
 from longwriter.text.reader import SubjectScorer
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from longwriter.batch import BatchEvent, finished_keys, run_resumable
+from longwriter.batch.resumable import BatchEvent, finished_keys, run_resumable
 from longwriter.jsonl import read_jsonl
 
 

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from longwriter import WriterContext, write_document
-from longwriter.agent.state import Plan, SectionPlan
+from longwriter.document import Plan, SectionPlan
 from tests.fakes import ScriptedWriter
 
 INSTRUCTION = "Write a 900-word article about the history of lighthouses."

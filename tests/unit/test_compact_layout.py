@@ -8,13 +8,11 @@ import uuid
 from typing import Any
 
 import pytest
-from langgraph.runtime import Runtime
 
 from longwriter import WriterContext, write_document
-from longwriter.agent.deps import RunDeps
-from longwriter.nodes.common import Services
-from longwriter.nodes.prompting import chained_turns, text_tail
-from longwriter.nodes.writer import compact_layout
+from longwriter.agent.run import Run
+from longwriter.agent.steps.write import compact_layout
+from longwriter.drafting.layout import chained_turns, text_tail
 from tests.fakes import ScriptedWriter
 from tests.openai_stub import StubState, openai_stub
 
@@ -96,16 +94,14 @@ def test_text_tail_keeps_whole_sentences() -> None:
 def test_auto_layout_is_compact_for_small_windows(window: int, compact: bool) -> None:
     with openai_stub(StubState(max_model_len=window)) as stub:
         context = WriterContext(base_url=stub.base_url, model="stub-model")
-        runtime = Runtime(context=context, stream_writer=lambda _: None)
-        with RunDeps(context) as deps:
-            assert compact_layout(Services(runtime, deps)) is compact
+        with Run(context) as deps:
+            assert compact_layout(deps) is compact
 
 
 def test_a_chat_model_given_by_the_caller_gets_the_history_layout_unless_asked() -> None:
-    runtime = Runtime(stream_writer=lambda _: None)
-    assert not compact_layout(Services(runtime, RunDeps(WriterContext(), ScriptedWriter())))
+    assert not compact_layout(Run(WriterContext(), ScriptedWriter()))
     compact = WriterContext(prompt_layout="compact")
-    assert compact_layout(Services(runtime, RunDeps(compact, ScriptedWriter())))
+    assert compact_layout(Run(compact, ScriptedWriter()))
 
 
 def test_chained_sections_continue_one_conversation_until_it_is_full() -> None:

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from longwriter.agent.config import WriterContext
-from longwriter.agent.state import Draft
-from longwriter.nodes.cleanup import (
+from longwriter.agent.context import WriterContext
+from longwriter.document import Draft
+from longwriter.drafting.cleanup import (
     clean_draft,
     clip_to_words,
     drop_repeats,
     replay_text,
     strip_labels,
 )
-from longwriter.nodes.critic import judge, wrong_language
+from longwriter.drafting.judge import judge, wrong_language
 from longwriter.text import count_words, ngram_set
 from tests.fakes import ScriptedWriter
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from longwriter.agent.config import WriterContext
+from longwriter.agent.context import WriterContext
 from longwriter.api import BatchCheckpoints
-from longwriter.batch import BatchEvent
+from longwriter.batch.resumable import BatchEvent
 from longwriter.data.build import (
     build_dataset,
     load_instructions,

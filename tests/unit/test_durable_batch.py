@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from longwriter import BackendError, WriterContext
 from longwriter.api import BatchCheckpoints, DocumentStore
-from longwriter.batch import BatchSummary
-from longwriter.batch_docs import BatchItem, write_batch
+from longwriter.batch.documents import BatchItem, write_batch
+from longwriter.batch.resumable import BatchSummary
 from longwriter.cli import app
 from longwriter.jsonl import read_jsonl
 from tests.fakes import Crashing, ScriptedWriter
@@ -60,7 +60,7 @@ def _saved_sections(out: Path, key: str) -> list[dict[str, Any]]:
     """The accepted sections checkpointed for row ``key`` of the batch in ``out``."""
 
     async def read() -> list[dict[str, Any]]:
-        from longwriter.graph import build_graph
+        from longwriter.agent.graph import build_graph
 
         async with BatchCheckpoints().open(out / "results.jsonl") as documents:
             config = {"configurable": {"thread_id": documents.thread_id(key)}}

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from longwriter import WriterContext
 from longwriter.api import BatchCheckpoints, DocumentResult
-from longwriter.batch_docs import BatchItem, write_batch
+from longwriter.batch.documents import BatchItem, write_batch
 from longwriter.cli import app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.export import convert, export, output_format

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from longwriter.agent.steps.plan import tidy_plan
+from longwriter.drafting.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
 from longwriter.eval.reader import agreement, meta_pairs
-from longwriter.nodes.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
-from longwriter.nodes.planner import tidy_plan
 from longwriter.text.meta import is_meta
 from tests.reader_data import assert_agrees, labelled_paragraphs
 
@@ -316,7 +316,7 @@ def test_tidy_plan_removes_copied_lengths_and_numbering() -> None:
 
 
 def test_later_parts_of_a_split_section_ask_for_new_aspects() -> None:
-    from longwriter.nodes.prompting import step_message
+    from longwriter.drafting.layout import step_message
 
     plan = [
         {

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from longwriter.agent.models import LOOP_FINISH, Reply
-from longwriter.nodes.writer import (
+from longwriter.drafting.calibration import (
     FLOOR_TOKENS_PER_WORD,
     MAX_TOKENS_PER_WORD,
-    _learn,
     floor_tokens,
+    learn,
     output_tokens,
 )
+from longwriter.llm.chat import LOOP_FINISH, Reply
 
 
 def reply(tokens: int, finish: str | None = "stop") -> Reply:
@@ -19,19 +19,19 @@ def reply(tokens: int, finish: str | None = "stop") -> Reply:
 
 
 def test_plain_prose_moves_the_ratio_toward_what_the_server_counted() -> None:
-    learned = _learn({"tokens_per_word": 1.4}, reply(260), 100, 200)
+    learned = learn({"tokens_per_word": 1.4}, reply(260), 100, 200)
     assert 1.3 < learned["tokens_per_word"] < 1.4
 
 
 def test_junk_replies_teach_at_most_the_bound() -> None:
     calibration = {"tokens_per_word": 1.4}
     for _ in range(30):  # ids and symbols: 10 tokens per counted word
-        calibration = _learn(calibration, reply(1000), 100, 100)
+        calibration = learn(calibration, reply(1000), 100, 100)
     assert calibration["tokens_per_word"] == MAX_TOKENS_PER_WORD
 
 
 def test_a_looping_reply_teaches_nothing() -> None:
-    assert _learn({"tokens_per_word": 1.4}, reply(1000, LOOP_FINISH), 100, 100)[
+    assert learn({"tokens_per_word": 1.4}, reply(1000, LOOP_FINISH), 100, 100)[
         "tokens_per_word"
     ] == pytest.approx(1.4)
 

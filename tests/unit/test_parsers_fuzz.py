@@ -15,20 +15,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longwriter.batch_docs import read_batch
+from longwriter.agent.steps.plan import parse_plan_json, plan_watch
+from longwriter.batch.documents import read_batch
 from longwriter.data.build import load_instructions
 from longwriter.errors import LongWriterError
 from longwriter.eval.judge import JudgeParseError, parse_judgement
 from longwriter.eval.rows import parse_prediction, parse_task
 from longwriter.jsonl import json_object, json_value
-from longwriter.nodes.plan_parse import (
+from longwriter.planning.parse import (
     MAX_PLAN_SECTIONS,
     parse_aspects,
     parse_plan_text,
     repair_plan,
     sections_from_any,
 )
-from longwriter.nodes.planner import parse_plan_json, plan_watch
 from longwriter.text import (
     document_language,
     parse_chinese_number,

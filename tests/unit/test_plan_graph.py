@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from longwriter import WriterContext, write_document
+from longwriter.agent.steps.plan import PLAN_ATTEMPTS, SUBTOPIC_ATTEMPTS
 from longwriter.api import make_plan
-from longwriter.nodes.planner import PLAN_ATTEMPTS, SUBTOPIC_ATTEMPTS
 from longwriter.text.headings import duplicate_headings, heading_problems
 from tests.fakes import ReplayWriter
 

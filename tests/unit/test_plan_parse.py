@@ -10,9 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from longwriter.agent.state import PART_MARKER, upgraded, with_part_fields
-from longwriter.nodes.finalize import render_document
-from longwriter.nodes.plan_parse import (
+from longwriter.agent.state import upgraded
+from longwriter.agent.steps.finalize import render_document
+from longwriter.agent.steps.plan import fit_plan, parse_plan_json, plan_watch
+from longwriter.document import PART_MARKER, with_part_fields
+from longwriter.planning.parse import (
     join_parts,
     parse_aspects,
     parse_plan_text,
@@ -21,7 +23,6 @@ from longwriter.nodes.plan_parse import (
     repair_plan,
     sections_from_any,
 )
-from longwriter.nodes.planner import fit_plan, parse_plan_json, plan_watch
 
 AGENTWRITE = """Title: The Roman Empire
 Paragraph 1 - Main Point: Origins: Rome's founding myths and the early kingdom - Word Count: 400 words

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from longwriter.agent.state import PlannedSection
-from longwriter.nodes.plan_sanity import (
+from longwriter.document import PlannedSection
+from longwriter.planning.sanity import (
     PlanBrief,
     acceptable_point,
     check_plan,

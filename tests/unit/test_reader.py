@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from longwriter.agent.steps.finalize import build_report
 from longwriter.eval.cli import app
 from longwriter.eval.reader import agreement, relevance
 from longwriter.eval.report import build_report as eval_report
 from longwriter.eval.report import load_run
 from longwriter.jsonl import append_jsonl
 from longwriter.llm.embeddings import HashEmbedder
-from longwriter.nodes.finalize import build_report
 from longwriter.text.reader import (
     OFF_SUBJECT_BELOW,
     Section,

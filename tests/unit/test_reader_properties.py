@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longwriter.nodes.relevance import drift_watch
+from longwriter.drafting.relevance import drift_watch
 from longwriter.text.junk import find_junk, junk_reasons, strip_citation_marks, strip_junk
 from longwriter.text.meta import is_meta
 from longwriter.text.reader import (

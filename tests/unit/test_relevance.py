@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from longwriter.nodes.relevance import DRIFT_RUN, drift_watch, drifting, keep_on_subject
+from longwriter.drafting.relevance import DRIFT_RUN, drift_watch, drifting, keep_on_subject
 from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer
 from tests.unit.test_reader import lexical
 

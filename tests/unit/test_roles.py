@@ -8,7 +8,7 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from longwriter import ConfigError, WriterContext
-from longwriter.agent.deps import RunDeps
+from longwriter.agent.run import Run
 from longwriter.api import make_plan
 from tests.openai_stub import StubState, openai_stub
 
@@ -67,7 +67,7 @@ def test_plan_calls_go_to_the_plan_server_and_the_window_comes_from_write() -> N
             embedding="hash",
             structured_plan=False,
         )
-        models = RunDeps(ctx).models
+        models = Run(ctx)
         assert models.window() == 4096
         assert models.call([HumanMessage("hi")], max_tokens=20).text == fast.reply
         plan = make_plan("Write a 900-word history of bridges.", context=ctx)

@@ -29,7 +29,7 @@ from typing_extensions import TypedDict
 
 import longwriter
 from longwriter import WriterContext, build_graph, write_document
-from longwriter.agent.deps import RunDeps
+from longwriter.agent.run import Run
 from longwriter.api import BatchCheckpoints, DocumentResult, make_plan
 from longwriter.errors import BackendError
 from longwriter.llm import local_server
@@ -135,17 +135,17 @@ def test_runs_with_one_gguf_share_its_server_until_the_last_lease(
     fake_llama: FakeLlama, tmp_path: Path
 ) -> None:
     gguf = _gguf(tmp_path, "model")
-    with RunDeps(WriterContext(gguf=gguf)) as one, RunDeps(WriterContext(gguf=gguf)) as two:
+    with Run(WriterContext(gguf=gguf)) as one, Run(WriterContext(gguf=gguf)) as two:
         assert one.endpoint().base_url == two.endpoint().base_url
         assert one.endpoint() is one.endpoint()  # resolved once per run
         assert leased() == {Path(gguf): 2}
         one.close()
         assert leased() == {Path(gguf): 1} and fake_llama.servers()[0].running
-        assert two.models.call([HumanMessage("Hi.")], max_tokens=20).text
+        assert two.call([HumanMessage("Hi.")], max_tokens=20).text
     assert len(fake_llama.started) == 1 and leased() == {}
     assert not fake_llama.servers()[0].running
     with pytest.raises(RuntimeError, match="closed"):
-        one.chat("write", 0.3)  # a closed run makes nothing new
+        one.chat(role="write", temperature=0.3)  # a closed run makes nothing new
 
 
 def test_an_embedded_run_gives_its_lease_back(fake_llama: FakeLlama, tmp_path: Path) -> None:
@@ -201,21 +201,21 @@ def test_a_failed_run_gives_its_lease_back(fake_llama: FakeLlama, tmp_path: Path
 
 
 @pytest.fixture
-def made(monkeypatch: pytest.MonkeyPatch) -> list[RunDeps]:
-    """Every ``RunDeps`` made."""
-    made: list[RunDeps] = []
-    init = RunDeps.__init__
+def made(monkeypatch: pytest.MonkeyPatch) -> list[Run]:
+    """Every ``Run`` made."""
+    made: list[Run] = []
+    init = Run.__init__
 
-    def counted(self: RunDeps, *args: Any, **kwargs: Any) -> None:
+    def counted(self: Run, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
         made.append(self)
 
-    monkeypatch.setattr(RunDeps, "__init__", counted)
+    monkeypatch.setattr(Run, "__init__", counted)
     return made
 
 
 def test_a_graph_run_by_others_makes_its_deps_once_and_releases_them(
-    fake_llama: FakeLlama, tmp_path: Path, made: list[RunDeps]
+    fake_llama: FakeLlama, tmp_path: Path, made: list[Run]
 ) -> None:
     """As ``langgraph dev`` runs the module's graph: no runner of ours, the context from JSON."""
     graph = build_graph(InMemorySaver())
@@ -261,17 +261,17 @@ class Topics(TypedDict, total=False):
 
 
 def test_parallel_invocations_inside_one_parent_run_get_deps_of_their_own(
-    made: list[RunDeps], monkeypatch: pytest.MonkeyPatch
+    made: list[Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """One parent run (one ``runtime.control``) invokes the writer twice at once."""
-    closed: list[RunDeps] = []
-    close = RunDeps.close
+    closed: list[Run] = []
+    close = Run.close
 
-    def recorded(self: RunDeps) -> None:
+    def recorded(self: Run) -> None:
         closed.append(self)
         close(self)
 
-    monkeypatch.setattr(RunDeps, "close", recorded)
+    monkeypatch.setattr(Run, "close", recorded)
     writer = build_graph(chat_model=ScriptedWriter(), settings=WriterContext(**SETTINGS))
 
     def write_one(state: dict[str, str]) -> dict[str, list[int]]:
@@ -295,7 +295,7 @@ def test_the_scripted_runs_hold_no_leases() -> None:
 
 
 def test_no_module_keeps_a_cache_of_run_dependencies() -> None:
-    """Run dependencies live in ``RunDeps``; only pure functions of text and the prompt files may
+    """Run dependencies live in ``Run``; only pure functions of text and the prompt files may
     be memoized module-wide (``longwriter/text``, ``longwriter/prompts``)."""
     package = Path(longwriter.__file__).parent
     pure = {package / "text", package / "prompts"}
@@ -330,8 +330,8 @@ def test_runs_share_an_embedders_calibration_but_not_the_embedder(
     monkeypatch.setattr(reader, "_calibrate", counted)
     embedders = []
     for subject in ("maps", "rivers"):
-        with RunDeps(WriterContext(embedding="hash")) as deps:
-            deps.scorer(EmbeddingChoice("hash"), subject, "en")
+        with Run(WriterContext(embedding="hash")) as deps:
+            deps.scorer_for(EmbeddingChoice("hash"), subject, "en")
             embedders.append(deps.embedder(EmbeddingChoice("hash")))
     assert embedders[0] is not embedders[1] and calibrated == ["en"]
     assert all(isinstance(signature, str) for signature, _ in reader._calibrations)

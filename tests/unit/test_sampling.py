@@ -12,8 +12,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from longwriter import WriterContext, build_graph
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import DRIFT_FINISH, LOOP_FINISH, stream_until
+from longwriter.agent.run import Run
+from longwriter.llm.chat import DRIFT_FINISH, LOOP_FINISH, stream_until
 from longwriter.llm.sampling import (
     MAX_LOOP_LEVEL,
     MIN_BARREN_WORDS,
@@ -70,7 +70,7 @@ def test_calls_carry_the_run_level_penalty_of_their_server(
 ) -> None:
     with openai_stub(StubState(owned_by=owner)) as stub:
         ctx = WriterContext(base_url=stub.base_url, model="stub-model", temperature=0.5)
-        models = RunDeps(ctx).models
+        models = Run(ctx)
         models.call([HumanMessage("Write.")], max_tokens=50)
         models.call([HumanMessage("Write.")], max_tokens=50, loop_level=2)
     plain, penalised = stub.requests

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from longwriter.data.build import Instruction, prompt_key
+from longwriter.batch.resumable import prompt_key
+from longwriter.data.build import Instruction
 from longwriter.jsonl import read_jsonl
 from longwriter.train.pairs import (
     build_pairs,

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from longwriter.agent.state import PlannedSection, SectionResult, Turn, WriterState
+from longwriter.document import DocumentState, PlannedSection, SectionResult, Turn
 from longwriter.memory import Passage
-from longwriter.nodes.plan_parse import part_of
+from longwriter.planning.parse import part_of
 from longwriter.prompts import language_name, render
 from longwriter.text import count_words, estimate_tokens, split_sentences
 
@@ -56,7 +56,7 @@ def summarise(text: str, max_words: int = 60) -> str:
     return " ".join(words[:max_words]) if len(words) > 1 else "".join(picked)[: max_words * 2]
 
 
-def task_message(state: WriterState, boundary: int, dropped: int = 0) -> str:
+def task_message(state: DocumentState, boundary: int, dropped: int = 0) -> str:
     """First user message: instruction, plan and (from ``boundary`` on) summaries of earlier sections."""
     lang = state["language"]
     text = render(
@@ -76,7 +76,7 @@ def task_message(state: WriterState, boundary: int, dropped: int = 0) -> str:
 
 
 def step_message(
-    state: WriterState, index: int, budget: int, template: str = "write_step", **extra: object
+    state: DocumentState, index: int, budget: int, template: str = "write_step", **extra: object
 ) -> str:
     """The request for section ``index`` (with the closing note on the last section)."""
     lang = state["language"]
@@ -114,7 +114,7 @@ def text_tail(text: str, words: int = TAIL_WORDS) -> str:
 
 
 def compact_messages(
-    state: WriterState,
+    state: DocumentState,
     index: int,
     words: int,
     turns: list[Turn],
@@ -160,11 +160,11 @@ def compact_messages(
     return [system, *earlier, HumanMessage("\n\n".join(parts))]
 
 
-def _opening(state: WriterState) -> str:
+def _opening(state: DocumentState) -> str:
     return render("compact_task", state["language"], request=state["instruction"].strip())
 
 
-def chained_turns(state: WriterState, index: int, max_words: int) -> tuple[int, list[Turn]]:
+def chained_turns(state: DocumentState, index: int, max_words: int) -> tuple[int, list[Turn]]:
     """Where section ``index``'s compact conversation starts and the accepted exchanges it continues:
     those of the sections since the last one that opened a conversation, while they hold at most
     ``max_words`` words; else (or with ``max_words`` 0, or after a gap) ``(index, [])``, a new one.
@@ -233,7 +233,7 @@ def estimate(messages: list[BaseMessage], ratio: float) -> int:
 
 
 def layout(
-    state: WriterState, tail: list[BaseMessage], *, budget_tokens: int, ratio: float
+    state: DocumentState, tail: list[BaseMessage], *, budget_tokens: int, ratio: float
 ) -> Layout:
     """Messages for the current step that fit in ``budget_tokens``, moving the boundary only when needed."""
     sections = state.get("sections", [])

@@ -1,18 +1,13 @@
-"""The critic: cheap deterministic checks of a draft, returned as a typed verdict."""
+"""The critic's judgement: cheap deterministic checks of a draft, returned as a typed verdict."""
 
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
-from langgraph.runtime import Runtime
-
-from longwriter.agent.config import WriterContext
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import LOOP_FINISH
-from longwriter.agent.state import Action, Draft, Verdict, WriterState
-from longwriter.llm.sampling import ladder_of
-from longwriter.nodes.cleanup import LEAK_MARKERS, sentence_keys
-from longwriter.nodes.common import Services
+from longwriter.document import Action, DocumentState, Draft, Verdict
+from longwriter.drafting.cleanup import LEAK_MARKERS, sentence_keys
+from longwriter.llm.chat import LOOP_FINISH
 from longwriter.text import (
     detect_language,
     duplicated_lines,
@@ -27,7 +22,18 @@ EDITS = ("dedupe", "condense")
 """Revisions made without the model (the draft's text is cut, nothing new is generated)."""
 
 
-def earlier_ngrams(state: WriterState, n: int = 8) -> set[tuple[str, ...]]:
+class Limits(Protocol):
+    """The settings a verdict depends on (``WriterContext`` has them)."""
+
+    @property
+    def max_repeat_share(self) -> float: ...
+    @property
+    def max_overlap(self) -> float: ...
+    @property
+    def length_tolerance(self) -> float: ...
+
+
+def earlier_ngrams(state: DocumentState, n: int = 8) -> set[tuple[str, ...]]:
     """n-grams of every accepted section (for overlap checks against the document so far)."""
     grams: set[tuple[str, ...]] = set()
     for section in state.get("sections", []):
@@ -35,7 +41,7 @@ def earlier_ngrams(state: WriterState, n: int = 8) -> set[tuple[str, ...]]:
     return grams
 
 
-def earlier_sentences(state: WriterState) -> set[str]:
+def earlier_sentences(state: DocumentState) -> set[str]:
     """Sentence keys of every accepted section (for sentence-level repeat removal)."""
     return set().union(*(sentence_keys(s["text"]) for s in state.get("sections", [])))
 
@@ -55,7 +61,7 @@ def wrong_language(text: str, expected: str) -> str | None:
 def judge(
     draft: Draft,
     budget: int,
-    ctx: WriterContext,
+    ctx: Limits,
     *,
     language: str,
     earlier: set[tuple[str, ...]],
@@ -122,45 +128,3 @@ def judge(
         or rep4 > ctx.max_repeat_share
         or len(dup_lines) >= LOOP_LINES,
     }
-
-
-def critic(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, object]:
-    """Node: judge the current draft; store the verdict and the draft's score."""
-    svc = Services(runtime, deps)
-    draft = state["draft"]
-    assert draft is not None, "critic needs a draft"
-    index = state["current"]
-    dups = 0
-    if draft["words"] and index > 0:
-        dups = len(
-            svc.memory(state).near_duplicates(
-                draft["text"], svc.ctx.duplicate_similarity, before=index
-            )
-        )
-    verdict = judge(
-        draft,
-        state["budgets"][index],
-        svc.ctx,
-        language=state["language"],
-        earlier=earlier_ngrams(state),
-        near_duplicates=dups,
-    )
-    attempts = list(state.get("attempts", []))
-    attempts[-1] = {**attempts[-1], "score": verdict["score"], "reasons": verdict["reasons"]}
-    svc.emit(
-        "verdict",
-        section=index,
-        ok=verdict["ok"],
-        action=verdict["action"],
-        reasons=verdict["reasons"],
-        words=draft["words"],
-    )
-    update: dict[str, object] = {"verdict": verdict, "attempts": attempts}
-    ladder = ladder_of(state)
-    if verdict.get("degenerate") and ladder.looped():
-        # Learned for the run: later sections start with the sampling that stopped the loops.
-        update.update(ladder.update())
-        svc.emit("status", message=f"the model loops: anti-loop sampling level {ladder.level}")
-    return update

@@ -8,23 +8,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
-from langgraph.runtime import Runtime
 
-from longwriter.agent.config import WriterContext
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import DRIFT_FINISH, LOOP_FINISH, ContextOverflow, Reply, Watch
-from longwriter.agent.state import Draft, Turn, WriterState
-from longwriter.llm.sampling import LoopLadder, ladder_of
-from longwriter.nodes.cleanup import (
+from longwriter.agent.run import Run
+from longwriter.agent.state import WriterState
+from longwriter.document import Draft, Turn
+from longwriter.drafting.calibration import (
+    MARGIN_TOKENS,
+    MIN_OUTPUT_TOKENS,
+    RETRIEVAL_RESERVE,
+    floor_tokens,
+    learn,
+    output_tokens,
+)
+from longwriter.drafting.cleanup import (
     clean_draft,
     clip_to_words,
     drop_repeats,
     replay_text,
     sentence_keys,
 )
-from longwriter.nodes.common import Services
-from longwriter.nodes.critic import EDITS, LOOP_LINES, earlier_ngrams, earlier_sentences
-from longwriter.nodes.prompting import (
+from longwriter.drafting.judge import EDITS, LOOP_LINES, earlier_ngrams, earlier_sentences
+from longwriter.drafting.layout import (
     answered,
     chained_turns,
     compact_messages,
@@ -35,52 +39,10 @@ from longwriter.nodes.prompting import (
     turn_messages,
     with_passages,
 )
-from longwriter.nodes.relevance import drift_watch, keep_on_subject
+from longwriter.drafting.relevance import drift_watch, keep_on_subject
+from longwriter.llm.chat import DRIFT_FINISH, LOOP_FINISH, ContextOverflow, Reply, Watch
+from longwriter.llm.sampling import LoopLadder, ladder_of
 from longwriter.text import count_words, duplicated_lines, repeated_ngram_share
-
-OUTPUT_SLACK = 1.5  # max_tokens allows this multiple of the budget before cutting the reply
-MARGIN_TOKENS = 96
-RETRIEVAL_RESERVE = 400  # tokens kept free for retrieved passages when the layout is fitted
-MIN_OUTPUT_TOKENS = 128
-
-
-MAX_TOKENS_PER_WORD = 3.0
-"""Bound of the learned tokens per word. Replies of ids and symbols once taught SmolLM2 on vLLM 6.0, and
-every later request then asked for 1,864 tokens and forced 600 (``min_tokens``) of text that the
-content filter threw away."""
-FLOOR_TOKENS_PER_WORD = 1.4
-"""``min_tokens`` counts the words it insists on at plain prose's tokens per word, whatever the learned
-ratio: not more (replies of ids once taught a ratio of 3.0), and not fewer (SmolLM2 streams 1.2 tokens
-per English word; at that ratio the embedded model stopped sooner, and the 1,500-word demo took 33
-calls and 283 s instead of 22 calls and 203 s)."""
-
-
-def output_tokens(words: int, calibration: dict[str, float]) -> int:
-    """max_tokens for a reply of about ``words`` words (learned tokens-per-word, with slack)."""
-    return int(words * calibration.get("tokens_per_word", 1.4) * OUTPUT_SLACK) + 64
-
-
-def floor_tokens(want_tokens: int, calibration: dict[str, float], ratio: float) -> int:
-    """``min_tokens`` for a request of ``want_tokens`` (see ``output_tokens``): ``ratio`` of the
-    words asked for, at :data:`FLOOR_TOKENS_PER_WORD` tokens each."""
-    asked = (want_tokens - 64) / (OUTPUT_SLACK * calibration.get("tokens_per_word", 1.4))
-    return int(asked * ratio * FLOOR_TOKENS_PER_WORD)
-
-
-def _learn(
-    calibration: dict[str, float], reply: Reply, estimated_prompt: int, words: int
-) -> dict[str, float]:
-    """Update tokens-per-word and the prompt-estimate ratio from what the server reported."""
-    out = dict(calibration)
-    if estimated_prompt and reply.prompt_tokens:
-        seen = reply.prompt_tokens / estimated_prompt * out.get("prompt_ratio", 1.0)
-        out["prompt_ratio"] = min(3.0, max(0.5, 0.5 * out.get("prompt_ratio", 1.0) + 0.5 * seen))
-    if words >= 50 and reply.completion_tokens and reply.finish_reason != LOOP_FINISH:
-        seen = reply.completion_tokens / words
-        out["tokens_per_word"] = min(
-            MAX_TOKENS_PER_WORD, max(0.5, 0.7 * out.get("tokens_per_word", 1.4) + 0.3 * seen)
-        )
-    return out
 
 
 @dataclass(frozen=True)
@@ -94,12 +56,12 @@ class Call:
 
 
 def _call_fitted(
-    svc: Services, state: WriterState, tail: list[BaseMessage], want_tokens: int, query: str
+    run: Run, state: WriterState, tail: list[BaseMessage], want_tokens: int, query: str
 ) -> Call:
     """Fit the layout into the window (retrieving what falls out of it), call, and learn; retries overflow."""
     calibration = dict(state["calibration"])
     index = state["current"]
-    window = svc.models.window()
+    window = run.window()
     for _ in range(3):
         ratio = calibration.get("prompt_ratio", 1.0)
         max_tokens = max(MIN_OUTPUT_TOKENS, min(want_tokens, window // 3))
@@ -108,11 +70,11 @@ def _call_fitted(
         fitted = layout(
             state, sent, budget_tokens=room - (RETRIEVAL_RESERVE if index else 0), ratio=ratio
         )
-        if fitted.boundary > 0 and svc.ctx.retrieve_k:
+        if fitted.boundary > 0 and run.ctx.retrieve_k:
             section = state["sections_plan"][index]
-            passages = svc.memory(state).related(
+            passages = run.memory(state).related(
                 f"{section['title']}. {section['main_point']} {query}",
-                svc.ctx.retrieve_k,
+                run.ctx.retrieve_k,
                 before=fitted.boundary,
             )
             sent = with_passages(tail, passages, state["language"])
@@ -121,20 +83,20 @@ def _call_fitted(
             MIN_OUTPUT_TOKENS, min(max_tokens, window - fitted.prompt_tokens - MARGIN_TOKENS)
         )
         try:
-            floor = floor_tokens(want_tokens, calibration, svc.ctx.min_tokens_ratio)
-            reply = svc.models.call(
+            floor = floor_tokens(want_tokens, calibration, run.ctx.min_tokens_ratio)
+            reply = run.call(
                 fitted.messages,
                 max_tokens=max_tokens,
                 min_tokens=floor,
                 loop_level=state.get("loop_level", 0),
-                watch=_watch(svc, state),
+                watch=_watch(run, state),
             )
         except ContextOverflow:
             calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
-            svc.emit("status", message="context overflow: shrinking the prompt and retrying")
+            run.emit("status", message="context overflow: shrinking the prompt and retrying")
             continue
-        svc.emit("llm", **reply.stats())
-        learned = _learn(calibration, reply, fitted.prompt_tokens, count_words(reply.text))
+        run.emit("llm", **reply.stats())
+        learned = learn(calibration, reply, fitted.prompt_tokens, count_words(reply.text))
         # The request as the model saw it, without the task text that opens the first turn.
         return Call(reply, fitted.boundary, learned, str(sent[-1].content))
     raise ContextOverflow(
@@ -203,11 +165,11 @@ small models, whose text drifts under a long history of their own (measured with
 tokens), and whose window would hold only a few sections of history anyway."""
 
 
-def compact_layout(svc: Services) -> bool:
+def compact_layout(run: Run) -> bool:
     """Whether this run writes with short requests (see ``WriterContext.prompt_layout``)."""
-    if svc.ctx.prompt_layout != "auto":
-        return svc.ctx.prompt_layout == "compact"
-    return svc.models.given() is None and svc.models.window() <= COMPACT_MAX_WINDOW
+    if run.ctx.prompt_layout != "auto":
+        return run.ctx.prompt_layout == "compact"
+    return run.given() is None and run.window() <= COMPACT_MAX_WINDOW
 
 
 VLLM_CHAIN_WORDS = 800
@@ -216,14 +178,14 @@ words (about three 350-word sections), so vLLM's prefix cache serves most of eve
 each section opens its own (the layout measured on the embedded model)."""
 
 
-def chain_words(svc: Services) -> int:
+def chain_words(run: Run) -> int:
     """How many words of earlier sections' exchanges a compact conversation may carry (0: none),
     never more than a quarter of the window."""
-    words = svc.ctx.compact_chain_words
+    words = run.ctx.compact_chain_words
     if words is None:
-        kind = None if svc.models.given() is not None else svc.deps.server_kind()
+        kind = None if run.given() is not None else run.server_kind()
         words = VLLM_CHAIN_WORDS if kind == "vllm" else 0
-    return min(words, svc.models.window() // 5)
+    return min(words, run.window() // 5)
 
 
 @dataclass
@@ -243,13 +205,11 @@ def _looping(text: str, max_share: float) -> bool:
     return repeated_ngram_share(text, 4) > max_share or len(duplicated_lines(text)) >= LOOP_LINES
 
 
-def _compact_fill(
-    svc: Services, state: WriterState, words: int, start: Draft | None = None
-) -> Filled:
+def _compact_fill(run: Run, state: WriterState, words: int, start: Draft | None = None) -> Filled:
     """Write the current section up to about ``words`` words (continuing the draft ``start``), one
     short request of at most ``step_words`` words at a time; every piece is cleaned and stripped of
     repeats before it joins the text, and a piece that loops raises the run's anti-loop level."""
-    ctx = svc.ctx
+    ctx = run.ctx
     index = state["current"]
     section = state["sections_plan"][index]
     out = Filled(
@@ -259,13 +219,13 @@ def _compact_fill(
         dict(state["calibration"]),
         ladder_of(state),
     )
-    chain_start, prior = chained_turns(state, index, chain_words(svc))
+    chain_start, prior = chained_turns(state, index, chain_words(run))
     passages = []
     if chain_start > 0 and ctx.retrieve_k:
         query = f"{section['title']}. {section['main_point']}"
-        passages = svc.memory(state).related(query, min(2, ctx.retrieve_k), before=chain_start)
+        passages = run.memory(state).related(query, min(2, ctx.retrieve_k), before=chain_start)
     earlier, said_before = earlier_ngrams(state), earlier_sentences(state)
-    window = svc.models.window()
+    window = run.window()
     low = words * (1 - ctx.length_tolerance)
     for _ in range(math.ceil(words / ctx.step_words) + 2):
         written = count_words(out.text)
@@ -278,29 +238,29 @@ def _compact_fill(
         prompt_tokens = estimate(messages, out.calibration.get("prompt_ratio", 1.0))
         max_tokens = max(MIN_OUTPUT_TOKENS, min(want, window - prompt_tokens - MARGIN_TOKENS))
         floor = floor_tokens(want, out.calibration, ctx.min_tokens_ratio)
-        reply = svc.models.call(
+        reply = run.call(
             messages,
             max_tokens=max_tokens,
             min_tokens=floor,
             loop_level=out.ladder.level,
-            watch=_watch(svc, state),
+            watch=_watch(run, state),
         )
-        svc.emit("llm", **reply.stats())
+        run.emit("llm", **reply.stats())
         for key, value in reply.stats().items():
             out.stats[key] = out.stats.get(key, 0) + value
-        out.calibration = _learn(out.calibration, reply, prompt_tokens, count_words(reply.text))
+        out.calibration = learn(out.calibration, reply, prompt_tokens, count_words(reply.text))
         request = str(messages[-1].content)
         piece = _clean_reply(state, reply, request)
         loops = reply.finish_reason == LOOP_FINISH or _looping(piece, ctx.max_repeat_share)
         if loops and out.ladder.looped():
-            svc.emit(
+            run.emit(
                 "status", message=f"the model loops: anti-loop sampling level {out.ladder.level}"
             )
         seen = said_before | sentence_keys(out.text)
         piece = drop_repeats(piece, earlier, ctx.max_overlap, seen)
-        piece = _on_subject(svc, state, piece, out.removed)
+        piece = _on_subject(run, state, piece, out.removed)
         if not loops:
-            _weigh(svc, out.ladder, reply, piece)
+            _weigh(run, out.ladder, reply, piece)
         if not count_words(piece):
             continue
         replay = replay_text(reply.text, piece, section["title"], cut_off(reply), _titles(state))
@@ -310,47 +270,47 @@ def _compact_fill(
     return out
 
 
-def _weigh(svc: Services, ladder: LoopLadder, reply: Reply, kept: str) -> None:
+def _weigh(run: Run, ladder: LoopLadder, reply: Reply, kept: str) -> None:
     """Tell the ladder how much of a reply survived (see ``LoopLadder.kept``)."""
     if ladder.kept(count_words(reply.text), count_words(kept)):
-        svc.emit(
+        run.emit(
             "status",
             message=f"the model's text at a higher anti-loop level was rejected: back to "
             f"level {ladder.level} for the rest of the run",
         )
 
 
-def _weighed(svc: Services, state: WriterState, reply: Reply, kept: str) -> dict[str, int]:
+def _weighed(run: Run, state: WriterState, reply: Reply, kept: str) -> dict[str, int]:
     """The ladder's state update after a reply of the full layout (loops are the critic's)."""
     ladder = ladder_of(state)
     if reply.finish_reason != LOOP_FINISH:
-        _weigh(svc, ladder, reply, kept)
+        _weigh(run, ladder, reply, kept)
     return ladder.update()
 
 
-def _watch(svc: Services, state: WriterState) -> Watch | None:
+def _watch(run: Run, state: WriterState) -> Watch | None:
     """A watch that stops a reply once it leaves the subject (see ``drift_watch``); None when the
     content filter is off or the embedder cannot tell."""
-    if not svc.ctx.content_filter:
+    if not run.ctx.content_filter:
         return None
-    scorer = svc.scorer(state)
+    scorer = run.scorer(state)
     if not scorer.informative:
         return None
     point = state["sections_plan"][state["current"]]["main_point"]
     # Stopping inside paragraphs makes more, shorter calls: worth it where a call extends a cached
     # conversation (vLLM: tokens per document 2.6x -> 1.8-2.3x), not where each request is prefilled
     # anew (the embedded model took 2.4x as long on a 1,200-word story).
-    sentences = chain_words(svc) > 0
+    sentences = chain_words(run) > 0
     return drift_watch(scorer, point=point, instruction=state["instruction"], sentences=sentences)
 
 
-def _on_subject(svc: Services, state: WriterState, text: str, removed: Counter[str]) -> str:
+def _on_subject(run: Run, state: WriterState, text: str, removed: Counter[str]) -> str:
     """``text`` without junk and off-subject paragraphs; counts what went in ``removed``."""
-    if not svc.ctx.content_filter:
+    if not run.ctx.content_filter:
         return text
     point = state["sections_plan"][state["current"]]["main_point"]
     kept, dropped = keep_on_subject(
-        text, svc.scorer(state), point=point, instruction=state["instruction"]
+        text, run.scorer(state), point=point, instruction=state["instruction"]
     )
     removed.update(dropped)
     return kept
@@ -368,28 +328,27 @@ def _filled_update(state: WriterState, filled: Filled, action: str) -> dict[str,
     }
 
 
-def write(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
+def write(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: first draft of the current section."""
-    svc = Services(runtime, deps)
     index = state["current"]
     budget = state["budgets"][index]
     section = state["sections_plan"][index]
-    svc.emit(
+    run.emit(
         "section",
         index=index,
         total=len(state["sections_plan"]),
         title=section["title"],
         budget=budget,
     )
-    if compact_layout(svc):
+    if compact_layout(run):
         update = _filled_update(
-            {**state, "attempts": []}, _compact_fill(svc, state, budget), "write"
+            {**state, "attempts": []}, _compact_fill(run, state, budget), "write"
         )
         return {**update, "verdict": None}
     tail: list[BaseMessage] = [HumanMessage(step_message(state, index, budget))]
-    call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
+    call = _call_fitted(run, state, tail, output_tokens(budget, state["calibration"]), "")
     removed: Counter[str] = Counter()
-    text = _on_subject(svc, state, _clean(state, call), removed)
+    text = _on_subject(run, state, _clean(state, call), removed)
     draft = _draft(text, call.reply.finish_reason, "write", [_turn(state, call, text)], removed)
     return {
         "draft": draft,
@@ -398,21 +357,20 @@ def write(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps)
         "boundary": call.boundary,
         "calibration": call.calibration,
         "stats": call.reply.stats(),
-        **_weighed(svc, state, call.reply, text),
+        **_weighed(run, state, call.reply, text),
     }
 
 
-def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
+def revise(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: act on the critic's verdict (deterministic fixes first, model calls only when needed)."""
-    svc = Services(runtime, deps)
-    ctx = svc.ctx
+    ctx = run.ctx
     draft, verdict = state["draft"], state["verdict"]
     assert draft is not None and verdict is not None, "revise needs a draft and a verdict"
     index = state["current"]
     budget = state["budgets"][index]
     section = state["sections_plan"][index]
     action = verdict["action"]
-    svc.emit("revise", index=index, action=action, reasons=verdict["reasons"])
+    run.emit("revise", index=index, action=action, reasons=verdict["reasons"])
     if action in EDITS:
         text = clean_draft(draft["text"], section["title"], False)
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
@@ -425,8 +383,8 @@ def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         else:
             return {"draft": new, "attempts": [*state["attempts"], new]}
     removed = Counter(draft.get("removed", {})) if action == "expand" else Counter()
-    if compact_layout(svc):
-        filled = _compact_fill(svc, state, budget, draft if action == "expand" else None)
+    if compact_layout(run):
+        filled = _compact_fill(run, state, budget, draft if action == "expand" else None)
         filled.removed.update(removed)
         return _filled_update(state, filled, action)
     if action == "expand":
@@ -437,9 +395,9 @@ def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
             HumanMessage(step_message(state, index, missing, "continue_step")),
         ]
         call = _call_fitted(
-            svc, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
+            run, state, tail, output_tokens(missing, state["calibration"]), draft["text"][-300:]
         )
-        addition = _on_subject(svc, state, _clean(state, call), removed)
+        addition = _on_subject(run, state, _clean(state, call), removed)
         joined = draft["text"].rstrip() + ("\n\n" if addition else "") + addition
         text = drop_repeats(
             joined, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state)
@@ -453,8 +411,8 @@ def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         # The rewrite is replayed as the answer to the section's step, without the list of problems.
         problems = "; ".join(verdict["reasons"]) or "it did not meet the request"
         tail = [HumanMessage(step_message(state, index, budget, "rewrite_step", problems=problems))]
-        call = _call_fitted(svc, state, tail, output_tokens(budget, state["calibration"]), "")
-        text = _on_subject(svc, state, _clean(state, call), removed)
+        call = _call_fitted(run, state, tail, output_tokens(budget, state["calibration"]), "")
+        text = _on_subject(run, state, _clean(state, call), removed)
         turns = answered(draft["turns"], text)
     reply = call.reply
     new = _draft(text, reply.finish_reason, action, turns, removed)
@@ -464,5 +422,5 @@ def revise(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         "boundary": call.boundary,
         "calibration": call.calibration,
         "stats": reply.stats(),
-        **_weighed(svc, state, reply, text),
+        **_weighed(run, state, reply, text),
     }

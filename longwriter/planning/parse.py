@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from longwriter.agent.state import PlannedSection, with_part_fields
+from longwriter.document import PlannedSection, with_part_fields
 from longwriter.errors import shown
 from longwriter.text import count_words
 from longwriter.text.form import scan

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from longwriter.agent.state import PlannedSection, PlanProblem
-from longwriter.nodes.plan_parse import parse_aspects, shown_headings
+from longwriter.document import PlannedSection, PlanProblem
+from longwriter.planning.parse import parse_aspects, shown_headings
 from longwriter.prompts import render
 from longwriter.text.form import FormFields, document_family
 from longwriter.text.headings import (

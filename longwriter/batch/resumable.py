@@ -8,7 +8,9 @@ rerun retries them.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -19,8 +21,15 @@ from typing import Any, Literal, TypeVar
 from longwriter.jsonl import append_jsonl, read_jsonl
 
 log = logging.getLogger(__name__)
+_SPACE = re.compile(r"\s+")
 
 T = TypeVar("T")
+
+
+def prompt_key(prompt: str) -> str:
+    """Stable key of a prompt: whitespace and case do not matter."""
+    normal = _SPACE.sub(" ", prompt).strip().casefold()
+    return hashlib.sha1(normal.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,16 @@ import uuid
 from typing import Any
 
 from langchain_core.messages import HumanMessage
-from langchain_core.runnables import RunnableConfig
-from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
-from longwriter.agent.config import WriterContext
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.models import Reply, Watch
-from longwriter.agent.state import Plan, PlannedSection, PlanProblem, WriterState
+from longwriter.agent.context import WriterContext
+from longwriter.agent.run import Run
+from longwriter.agent.state import WriterState
+from longwriter.document import Plan, PlannedSection, PlanProblem
 from longwriter.errors import BackendError, ConfigError, shown
+from longwriter.llm.chat import Reply, Watch
 from longwriter.llm.embeddings import EmbeddingChoice
-from longwriter.nodes.common import Services
-from longwriter.nodes.plan_parse import (
+from longwriter.planning.parse import (
     join_parts,
     parse_aspects,
     parse_plan_text,
@@ -28,7 +26,7 @@ from longwriter.nodes.plan_parse import (
     sections_from_any,
     shown_headings,
 )
-from longwriter.nodes.plan_sanity import (
+from longwriter.planning.sanity import (
     MendedPlan,
     OffSubject,
     PlanBrief,
@@ -41,7 +39,7 @@ from longwriter.nodes.plan_sanity import (
     problem,
     skeleton_plan,
 )
-from longwriter.nodes.plan_sanity import (
+from longwriter.planning.sanity import (
     tidy_plan as tidy_plan,  # re-exported: its old home
 )
 from longwriter.prompts import render
@@ -120,7 +118,7 @@ def fit_plan(
 
 
 def refine_parts(
-    svc: Services,
+    run: Run,
     title: str,
     sections: list[PlannedSection],
     brief: PlanBrief,
@@ -142,13 +140,13 @@ def refine_parts(
             parts=n,
         )
         try:
-            reply = svc.models.call(
+            reply = run.call(
                 [HumanMessage(prompt)], max_tokens=60 * n + 60, temperature=0.5, role="plan"
             )
         except BackendError as exc:
-            svc.emit("status", message=f"keeping the chapter's main point for its parts: {exc}")
+            run.emit("status", message=f"keeping the chapter's main point for its parts: {exc}")
             continue
-        _count(svc, stats, reply)
+        _count(run, stats, reply)
         aspects = parse_aspects(strip_step_labels(reply.text), n)
         proposed = part_aspects(title, chapter, section["main_point"], aspects, brief)
         for k, aspect in enumerate(proposed):
@@ -156,7 +154,7 @@ def refine_parts(
     return out  # type: ignore[return-value]
 
 
-def json_formats(svc: Services) -> list[dict[str, Any]]:
+def json_formats(run: Run) -> list[dict[str, Any]]:
     """Response formats that constrain the plan to the schema, most likely to be accepted first:
     OpenAI/vLLM take ``json_schema``; llama.cpp's server takes the schema inside ``json_object``."""
     schema = Plan.model_json_schema()
@@ -165,7 +163,7 @@ def json_formats(svc: Services) -> list[dict[str, Any]]:
         "json_schema": {"name": "plan", "schema": schema, "strict": False},
     }
     llama_style = {"type": "json_object", "schema": schema}
-    if svc.models.given("plan") is None and svc.models.endpoint("plan").embedded:
+    if run.given("plan") is None and run.endpoint("plan").embedded:
         return [llama_style, openai_style]
     return [openai_style, llama_style]
 
@@ -201,7 +199,7 @@ def plan_watch(sections: int) -> Watch:
 
 
 def _ask_structured(
-    svc: Services,
+    run: Run,
     prompt: str,
     sections: int,
     stats: dict[str, float],
@@ -209,14 +207,14 @@ def _ask_structured(
 ) -> ParsedPlan:
     """A plan in JSON: from the caller's chat model's own structured output when it has one, else
     by ``response_format`` (which a caller's model without structured output ignores)."""
-    own = svc.models.structured(Plan, [HumanMessage(prompt)], role="plan")
+    own = run.structured(Plan, [HumanMessage(prompt)], role="plan")
     if own is not None:
         plan, reply = own
-        _count(svc, stats, reply)
+        _count(run, stats, reply)
         if plan is None:
             raise ValueError("the structured reply did not parse as a plan")
         return sections_of(plan)
-    reply = svc.models.call(
+    reply = run.call(
         [HumanMessage(prompt)],
         max_tokens=plan_tokens(sections),
         temperature=0.3,
@@ -224,12 +222,12 @@ def _ask_structured(
         role="plan",
         watch=plan_watch(sections),
     )
-    _count(svc, stats, reply)
+    _count(run, stats, reply)
     return parse_plan_json(reply.text)
 
 
-def _count(svc: Services, stats: dict[str, float], reply: Reply) -> None:
-    svc.emit("llm", **reply.stats())
+def _count(run: Run, stats: dict[str, float], reply: Reply) -> None:
+    run.emit("llm", **reply.stats())
     for key, value in reply.stats().items():
         stats[key] = stats.get(key, 0) + value
 
@@ -274,11 +272,11 @@ def sections_of(plan: Plan) -> ParsedPlan:
 
 
 def ask_plan(
-    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+    run: Run, brief: PlanBrief, body_words: int, stats: dict[str, float]
 ) -> MendedPlan | None:
     """Ask the model for a plan: JSON schema output first, then the AgentWrite line format; each
     reply repaired, and re-asked with the reasons while it is not usable; None after the last try."""
-    ctx = svc.ctx
+    ctx = run.ctx
     n = brief.asked_sections(body_words)
     values = {
         "instruction": brief.instruction,
@@ -288,7 +286,7 @@ def ask_plan(
         "max_words": ctx.max_section_words,
         "problems": "",
     }
-    formats = json_formats(svc) if ctx.structured_plan else []
+    formats = json_formats(run) if ctx.structured_plan else []
     barren: set[bool] = set()  # kinds (structured or not) whose reply held no section at all
     attempt = -1
     while attempt < PLAN_ATTEMPTS - 1:
@@ -299,21 +297,21 @@ def ask_plan(
         try:
             if structured:
                 prompt = render("plan_json", brief.language, **values)
-                title, sections = _ask_structured(svc, prompt, n, stats, formats[0])
+                title, sections = _ask_structured(run, prompt, n, stats, formats[0])
             else:
-                reply = svc.models.call(
+                reply = run.call(
                     [HumanMessage(render("plan_text", brief.language, **values))],
                     max_tokens=plan_tokens(n),
                     temperature=0.3 + 0.2 * attempt,
                     role="plan",
                 )
-                _count(svc, stats, reply)
+                _count(run, stats, reply)
                 title, sections = parse_plan_text(reply.text)
         except BackendError as exc:
             if not structured:
                 raise
             formats.pop(0)  # the server rejects this format: try the other, then plain text
-            svc.emit("status", message=f"plan format rejected: {str(exc)[:120]}")
+            run.emit("status", message=f"plan format rejected: {str(exc)[:120]}")
             attempt -= 1  # a rejected format is not an answer: it costs no attempt
             continue
         except ValueError:  # invalid JSON
@@ -324,7 +322,7 @@ def ask_plan(
         if mended.usable:
             return mended
         unrepaired = [p for p in mended.notes if not p["repaired"]]
-        svc.emit(
+        run.emit(
             "status",
             message=f"plan {attempt + 1} not usable: "
             + "; ".join(p["message"] for p in unrepaired[:5]),
@@ -342,20 +340,20 @@ def _plan_kind(attempt: int, structured_ok: bool, barren: set[bool]) -> bool | N
 
 
 def ask_subtopics(
-    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+    run: Run, brief: PlanBrief, body_words: int, stats: dict[str, float]
 ) -> MendedPlan | None:
     """The fallback for models that cannot plan: ask only for a list of subtopics (one per line) and
     build the plan around it; None when no usable list comes back."""
     n = brief.asked_sections(body_words)
     prompt = render("plan_subtopics", brief.language, sections=n, subject=brief.subject)
     for attempt in range(SUBTOPIC_ATTEMPTS):
-        reply = svc.models.call(
+        reply = run.call(
             [HumanMessage(prompt)],
             max_tokens=20 * n + 60,
             temperature=0.3 + 0.3 * attempt,
             role="plan",
         )
-        _count(svc, stats, reply)
+        _count(run, stats, reply)
         subtopics = parse_subtopics(reply.text, n, brief)
         if len(subtopics) * 2 >= n:
             mended = mend_plan(*plan_from_subtopics(subtopics, brief), brief)
@@ -369,7 +367,7 @@ def _fallback_note(code: PlanCode, message: str) -> PlanProblem:
 
 
 def plan_sections(
-    svc: Services, brief: PlanBrief, body_words: int, stats: dict[str, float]
+    run: Run, brief: PlanBrief, body_words: int, stats: dict[str, float]
 ) -> MendedPlan:
     """A usable plan whatever the model does: its own plan, else one around its subtopics, else a
     skeleton built from the subject. A one-section document needs no model plan (an email of 100
@@ -381,47 +379,40 @@ def plan_sections(
             _fallback_note(PlanCode.SINGLE, "one section: planned from the subject")
         )
         return single
-    own = ask_plan(svc, brief, body_words, stats)
+    own = ask_plan(run, brief, body_words, stats)
     if own is not None:
         return own
-    svc.emit("status", message="the model gave no usable plan: asking for subtopics")
-    around = ask_subtopics(svc, brief, body_words, stats)
+    run.emit("status", message="the model gave no usable plan: asking for subtopics")
+    around = ask_subtopics(run, brief, body_words, stats)
     if around is not None:
         around.notes.append(
             _fallback_note(PlanCode.SUBTOPICS, "plan built around the model's subtopics")
         )
         return around
-    svc.emit("status", message="no usable subtopics either: a skeleton plan from the subject")
+    run.emit("status", message="no usable subtopics either: a skeleton plan from the subject")
     mended = mend_plan(*skeleton_plan(n, brief), brief)
     mended.notes.append(_fallback_note(PlanCode.SKELETON, "skeleton plan built from the subject"))
     return mended
 
 
-def subject_scorer(svc: Services, state: WriterState) -> OffSubject | None:
+def subject_scorer(run: Run, state: WriterState) -> OffSubject | None:
     """The run's embedding judge of what is on the subject, for embedders that carry meaning (hashed
     embeddings are lexical only: the plan check's own lexical test is the better judge there)."""
-    return None if svc.embedding(state).kind == "hash" else svc.scorer(state).off_subject
+    return None if run.embedding(state).kind == "hash" else run.scorer(state).off_subject
 
 
-def _report_notes(svc: Services, notes: list[PlanProblem]) -> list[PlanProblem]:
+def _report_notes(run: Run, notes: list[PlanProblem]) -> list[PlanProblem]:
     """Report what is left unrepaired (in a user's plan) as status events; the notes go to the state."""
     for note in notes:
         if not note["repaired"]:
-            svc.emit("status", message=f"plan: {note['message']}")
+            run.emit("status", message=f"plan: {note['message']}")
     return notes
 
 
-def plan(
-    state: WriterState,
-    runtime: Runtime[WriterContext],
-    config: RunnableConfig,
-    *,
-    deps: RunDeps,
-) -> dict[str, Any]:
+def plan(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: settle target, language and form, get (or take the given) plan, check and repair it,
     and repair its budgets."""
-    svc = Services(runtime, deps)
-    ctx = svc.ctx
+    ctx = run.ctx
     instruction = (state.get("instruction") or "").strip()
     if not instruction:
         raise ConfigError("the instruction is empty: say what to write")
@@ -429,10 +420,10 @@ def plan(
     language = state.get("language") or ctx.language or document_language(instruction)
     form = document_form(instruction, target, language).fields()
     subject = subject_of(instruction)
-    doc_id = str((config.get("configurable") or {}).get("thread_id") or uuid.uuid4().hex)
+    doc_id = run.thread_id or uuid.uuid4().hex
     stats: dict[str, float] = {}
-    embedder = state.get("embedder") or svc.choose_embedding().as_dict()
-    svc.emit("embedder", **embedder, text=EmbeddingChoice.from_dict(embedder).describe())
+    embedder = state.get("embedder") or run.choose_embedding().as_dict()
+    run.emit("embedder", **embedder, text=EmbeddingChoice.from_dict(embedder).describe())
     brief = PlanBrief(
         instruction=instruction,
         language=language,
@@ -441,7 +432,7 @@ def plan(
         section_words=ctx.section_words,
         form=form,
         off_subject=subject_scorer(
-            svc,
+            run,
             {
                 "instruction": instruction,
                 "subject": subject,
@@ -456,8 +447,8 @@ def plan(
         except ValueError as exc:
             raise ConfigError(f"invalid plan: {exc}") from None
     else:
-        svc.emit("status", message="planning")
-        mended = plan_sections(svc, brief, target, stats)
+        run.emit("status", message="planning")
+        mended = plan_sections(run, brief, target, stats)
     title = mended.title
     sections, body = fit_plan(
         title,
@@ -468,9 +459,9 @@ def plan(
         wanted=max(1, round(target / ctx.section_words)),
         form=form,
     )
-    sections = refine_parts(svc, title, sections, brief, stats)
-    notes = _report_notes(svc, mended.notes)
-    svc.emit(
+    sections = refine_parts(run, title, sections, brief, stats)
+    notes = _report_notes(run, mended.notes)
+    run.emit(
         "plan",
         title=title,
         sections=len(sections),
@@ -504,7 +495,7 @@ def plan(
     }
 
 
-def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
+def review(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: pause for a human to accept (resume with None/True) or replace the plan (resume with a plan).
 
     Budgets given in an edited plan are kept (they then define the target); missing ones are filled so
@@ -519,8 +510,7 @@ def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
     )
     if answer in (None, True, "", "accept"):
         return {}
-    svc = Services(runtime, deps)
-    ctx = svc.ctx
+    ctx = run.ctx
     try:
         title, sections = sections_from_any(answer)
     except ValueError as exc:
@@ -533,7 +523,7 @@ def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         target_words=state["target_words"],
         section_words=ctx.section_words,
         form=form,
-        off_subject=subject_scorer(svc, state),
+        off_subject=subject_scorer(run, state),
     )
     mended = mend_plan(title or state["title"], sections, brief, user=True)
     title, sections = mended.title, mended.sections
@@ -549,5 +539,5 @@ def review(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         "budgets": [s["words"] for s in sections],
         "body_words": body,
         "target_words": target,
-        "plan_notes": _report_notes(svc, mended.notes),
+        "plan_notes": _report_notes(run, mended.notes),
     }

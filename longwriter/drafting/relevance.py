@@ -13,7 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from longwriter.nodes.cleanup import keep_sentences
+from longwriter.drafting.cleanup import keep_sentences
 from longwriter.text import count_words, split_sentences
 from longwriter.text.junk import strip_junk
 from longwriter.text.reader import SENTENCE_OFF_BELOW, SubjectScorer

@@ -5,25 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from langchain_core.messages import AIMessage
-from langgraph.runtime import Runtime
 
-from longwriter.agent.config import WriterContext
-from longwriter.agent.deps import RunDeps
-from longwriter.agent.state import SectionResult, WriterState
+from longwriter.agent.run import Run
+from longwriter.agent.state import WriterState
+from longwriter.document import SectionResult
+from longwriter.drafting.cleanup import drop_repeats
+from longwriter.drafting.judge import earlier_sentences
+from longwriter.drafting.layout import answered, summarise
 from longwriter.errors import BackendError
-from longwriter.nodes.cleanup import drop_repeats
-from longwriter.nodes.common import Services
-from longwriter.nodes.critic import earlier_sentences
-from longwriter.nodes.plan_parse import part_of, rebudget, shown_headings
-from longwriter.nodes.prompting import answered, summarise
+from longwriter.planning.parse import part_of, rebudget, shown_headings
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
 from longwriter.text.form import FormFields
 from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures, split_paragraphs
 
 
-def commit(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps) -> dict[str, Any]:
+def commit(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: accept the draft (or the best attempt), store it in memory, re-budget the rest, advance."""
-    svc = Services(runtime, deps)
     index = state["current"]
     attempts = state["attempts"]
     verdict = state["verdict"]
@@ -50,9 +47,9 @@ def commit(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
     if words:
         # Commit order: memory first, then LangGraph saves the checkpoint that holds this section
         # (after the node returns). A crash in between leaves memory one section ahead of the
-        # checkpoint; ``Services.memory`` deletes that section before any node reads memory again,
+        # checkpoint; ``Run.memory`` deletes that section before any node reads memory again,
         # and the resumed run commits the section anew.
-        svc.memory(state).add_section(index, section["title"], text)
+        run.memory(state).add_section(index, section["title"], text)
     result: SectionResult = {
         "index": index,
         "title": section["title"],
@@ -70,9 +67,9 @@ def commit(state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
         result["part"], result["parts"] = split
     written = [s["words"] for s in state.get("sections", [])] + [words]
     planned = [s["words"] for s in state["sections_plan"]]
-    floor = max(50, svc.ctx.min_section_words // 2)
+    floor = max(50, run.ctx.min_section_words // 2)
     budgets = rebudget(planned, written, state["body_words"], floor)
-    svc.emit(
+    run.emit(
         "accepted",
         index=index,
         total=len(planned),
@@ -174,13 +171,9 @@ def build_report(
     }
 
 
-def finalize(
-    state: WriterState, runtime: Runtime[WriterContext], *, deps: RunDeps
-) -> dict[str, Any]:
+def finalize(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: the Markdown document and its report; the document also answers the chat."""
     document = render_document(state["title"], state.get("sections", []), state.get("form"))
-    report = build_report(state, document, Services(runtime, deps).scorer(state))
-    runtime.stream_writer(
-        {"event": "done", "words": report["words"], "length_score": report["length_score"]}
-    )
+    report = build_report(state, document, run.scorer(state))
+    run.emit("done", words=report["words"], length_score=report["length_score"])
     return {"document": document, "report": report, "messages": [AIMessage(document)]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from longwriter.agent.state import PART_MARKER
-from longwriter.nodes.plan_parse import LIST_BULLET
+from longwriter.document import PART_MARKER
+from longwriter.planning.parse import LIST_BULLET
 from longwriter.text import (
     count_words,
     ngram_overlap,

@@ -1,0 +1,1 @@
+"""Drafts as pure functions: prompt layouts, clean-up, relevance, the critic's judgement."""

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from longwriter import DocumentResult, WriterContext
+from longwriter.agent.events import Event
 from longwriter.agent.run import Run
 from longwriter.files import save_json, save_text
 from longwriter.llm import Endpoint
@@ -49,11 +50,11 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def print_progress(event: dict[str, Any]) -> None:
+def print_progress(event: Event) -> None:
     """An ``on_event`` callback for ``write_document``: the plan and each accepted section, on stderr."""
-    if event.get("event") == "plan":
+    if event["event"] == "plan":
         log(f"plan: {event['sections']} sections, {event['target_words']} words")
-    elif event.get("event") == "accepted":
+    elif event["event"] == "accepted":
         log(
             f"section {event['index'] + 1}/{event['total']}: {event['words']} words "
             f"({event['verdict']}), document {event['document_words']}/{event['target_words']}"

@@ -8,7 +8,8 @@ from longwriter.errors import BackendError, ConfigError, LongWriterError
 if TYPE_CHECKING:
     from longwriter.agent.context import WriterContext
     from longwriter.agent.graph import build_graph
-    from longwriter.api import DocumentResult, awrite_document, write_document, write_many
+    from longwriter.api import DocumentResult, awrite_document, write_document
+    from longwriter.batch.store import write_many
 
 __version__ = "0.1.0"
 
@@ -18,7 +19,7 @@ _LAZY = {
     "DocumentResult": "longwriter.api",
     "awrite_document": "longwriter.api",
     "write_document": "longwriter.api",
-    "write_many": "longwriter.api",
+    "write_many": "longwriter.batch.store",
 }
 """Names imported on first use (PEP 562), so that ``import longwriter.text`` loads no LangGraph,
 OpenAI client or Chroma."""

@@ -27,6 +27,7 @@ from rich.progress import (
 )
 
 from longwriter.agent.context import WriterContext, home_dir
+from longwriter.agent.events import Event
 from longwriter.cli_support import (
     ApiKey,
     BaseUrl,
@@ -54,9 +55,10 @@ from longwriter.train.cli import app as train_app
 from longwriter.userfiles import check_output_file, check_output_folder, read_user_text
 
 if TYPE_CHECKING:
-    from longwriter.api import BatchCheckpoints, ReviewPlan
+    from longwriter.api import ReviewPlan
     from longwriter.batch.documents import BatchItem
     from longwriter.batch.resumable import BatchEvent, BatchSummary
+    from longwriter.batch.store import BatchCheckpoints
 
 app = typer.Typer(
     help="Write coherent 10,000-20,000+ word documents with any chat LLM (AgentWrite + LongBench-Write).",
@@ -254,17 +256,19 @@ class ProgressView(_LiveView):
         self.tokens = 0
         self.llm_seconds = 0.0
 
-    def on_event(self, event: dict[str, Any]) -> None:
+    def on_event(self, event: Event) -> None:
         """Update from a ``custom`` stream event of the graph."""
-        kind = event.get("event")
-        if kind == "embedder":
-            self.progress.console.print(f"embedder: {event['text']}", markup=False)
-        elif kind == "plan":
-            self.progress.console.print(
+        print_line = self.progress.console.print
+        if event["event"] == "embedder":
+            print_line(f"embedder: {event['text']}", markup=False)
+        elif event["event"] == "plan":
+            print_line(
                 f"plan: [bold]{event['title']}[/] — {event['sections']} sections, {event['target_words']} words"
             )
             self.task = self.progress.add_task("planning", total=event["target_words"], rate="")
-        elif kind == "resume":  # a resumed run plans nothing: its bar starts from the saved words
+        elif (
+            event["event"] == "resume"
+        ):  # a resumed run plans nothing: its bar starts from the saved words
             self.task = self.progress.add_task(
                 f"section {event['written'] + 1}/{event['sections']}",
                 total=event["target_words"],
@@ -273,23 +277,23 @@ class ProgressView(_LiveView):
             )
         elif self.task is None:
             return
-        elif kind == "section":
+        elif event["event"] == "section":
             self.progress.update(
                 self.task, description=f"section {event['index'] + 1}/{event['total']}"
             )
-        elif kind == "llm":
-            self.tokens += int(event.get("completion_tokens", 0))
-            self.llm_seconds += float(event.get("llm_seconds", 0.0))
+        elif event["event"] == "llm":
+            self.tokens += int(event["completion_tokens"])
+            self.llm_seconds += event["llm_seconds"]
             rate = self.tokens / self.llm_seconds if self.llm_seconds else 0.0
             self.progress.update(self.task, rate=f"{rate:5.1f} tok/s")
-        elif kind == "revise":
-            self.progress.console.print(
+        elif event["event"] == "revise":
+            print_line(
                 f"  section {event['index'] + 1}: {event['action']} ({'; '.join(event['reasons'])})",
                 style="dim",
             )
-        elif kind == "accepted":
+        elif event["event"] == "accepted":
             self.progress.update(self.task, completed=event["document_words"])
-            self.progress.console.print(
+            print_line(
                 f"  section {event['index'] + 1}/{event['total']}: {event['words']} words "
                 f"(budget {event['budget']}, {event['verdict']})"
             )
@@ -329,9 +333,9 @@ class BatchView(_LiveView):
             status=self._status(),
         )
 
-    def on_event(self, event: dict[str, Any]) -> None:
+    def on_event(self, event: Event) -> None:
         """Count the words of accepted sections (graph ``custom`` events of any document)."""
-        if event.get("event") == "accepted":
+        if event["event"] == "accepted":
             self.words += int(event["words"])
             self.progress.update(self.task, status=self._status())
 

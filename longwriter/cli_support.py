@@ -17,7 +17,7 @@ from longwriter.jsonl import json_object
 from longwriter.userfiles import check_output_file
 
 if TYPE_CHECKING:
-    from longwriter.api import BatchCheckpoints
+    from longwriter.batch.store import BatchCheckpoints
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -231,7 +231,7 @@ def parse_extra_body(value: str) -> dict[str, Any]:
 def batch_checkpoints(path: Path | None, fresh: bool, keep_memory: bool) -> BatchCheckpoints:
     """The batch options as settings; a ``--checkpoints`` file that cannot be written or is not a
     SQLite database is a ConfigError now, before any model starts."""
-    from longwriter.api import BatchCheckpoints
+    from longwriter.batch.store import BatchCheckpoints
 
     if path is not None:
         check_output_file(path, "--checkpoints")

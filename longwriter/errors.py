@@ -29,3 +29,12 @@ def shown(value: object) -> str:
     except ValueError:  # an int of more digits than Python converts to text (4300)
         return "<a number of thousands of digits>"
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def instruction_given(instruction: str | None, how: str = "") -> str:
+    """``instruction`` without its surrounding space; a :class:`ConfigError` when nothing is left
+    (``how`` says where an instruction may be given)."""
+    text = (instruction or "").strip()
+    if not text:
+        raise ConfigError(f"the instruction is empty: say what to write{how}")
+    return text

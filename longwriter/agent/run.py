@@ -26,6 +26,7 @@ from langgraph.types import StreamWriter
 from pydantic import BaseModel
 
 from longwriter.agent.context import ROLES, RoleEndpoint, WriterContext, check_role
+from longwriter.agent.events import Event
 from longwriter.document import DocumentState
 from longwriter.llm import (
     Endpoint,
@@ -118,9 +119,9 @@ class Run:
         finally:
             self._writer = _ignore
 
-    def emit(self, event: str, **data: Any) -> None:
+    def emit(self, event: Event) -> None:
         """A progress event on the ``custom`` stream (ignored when nobody streams)."""
-        self._writer({"event": event, **data})
+        self._writer(event)
 
     # Endpoints and chat calls
 

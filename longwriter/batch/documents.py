@@ -3,7 +3,7 @@
 Each line is ``{"prompt": ..., "length": words?, "id": name?}``. Document ``id`` goes to
 ``DIR/<id>.md`` and ``DIR/<id>.report.json``; every finished document is appended to
 ``DIR/results.jsonl`` (see :func:`longwriter.batch.resumable.run_resumable`), so a rerun skips it. Documents
-in flight are checkpointed per section under their id (:class:`longwriter.api.DocumentStore`), so
+in flight are checkpointed per section under their id (:class:`longwriter.batch.store.DocumentStore`), so
 a rerun continues each from its last committed section.
 """
 
@@ -18,8 +18,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from longwriter.agent.context import WriterContext
-from longwriter.api import DocumentStore, Event
+from longwriter.agent.events import Event
 from longwriter.batch.resumable import BatchEvent, BatchSummary, prompt_key, run_resumable
+from longwriter.batch.store import DocumentStore
 from longwriter.errors import ConfigError, LongWriterError, shown
 from longwriter.export import export_document
 from longwriter.files import save_json, save_text

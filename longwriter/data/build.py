@@ -51,7 +51,7 @@ class DocumentLike(Protocol):
 
 
 class Documents(Protocol):
-    """Where the documents are written: a :class:`longwriter.api.DocumentStore` or a stand-in."""
+    """Where the documents are written: a :class:`longwriter.batch.store.DocumentStore` or a stand-in."""
 
     async def write(
         self, instruction: str, *, key: str, context: WriterContext
@@ -277,7 +277,7 @@ async def build_dataset(
 ) -> BuildResult:
     """Generate a document for every instruction not yet in the build log, then split the log.
 
-    ``documents`` is a ``longwriter.api.DocumentStore`` opened on the build log (injected so tests
+    ``documents`` is a ``longwriter.batch.store.DocumentStore`` opened on the build log (injected so tests
     can stand in for the agent): documents in flight resume mid-way on a rerun. ``context``
     carries the endpoint and sampling settings; ``target_words`` is set per row from its
     ``length``. The training file is rewritten even when the run is interrupted.

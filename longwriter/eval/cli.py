@@ -64,7 +64,7 @@ from longwriter.llm import Endpoint, check_endpoint, resolve_endpoint
 from longwriter.llm.local_server import EMBEDDED_CONTEXT
 
 if TYPE_CHECKING:
-    from longwriter.api import BatchCheckpoints
+    from longwriter.batch.store import BatchCheckpoints
 
 app = typer.Typer(
     help="LongBench-Write evaluation: predictions (agent or direct), length score S_l, LLM-judged "
@@ -311,7 +311,7 @@ def _predict(
     All jobs share one event loop: langchain-openai keeps its async HTTP client per process, and a
     client left over from a closed loop fails with "Event loop is closed".
     """
-    from longwriter.api import BatchCheckpoints
+    from longwriter.batch.store import BatchCheckpoints
 
     keep = keep or BatchCheckpoints()
 

@@ -5,7 +5,7 @@ and a generous ``max_tokens`` (the context window minus the prompt). ``agent`` r
 pipeline (:func:`longwriter.api.awrite_document`). Output rows keep the task's fields and add
 ``response``, ``words`` (LongBench-Write's count, as S_l uses; the agent's report keeps its own),
 ``seconds``, token counts and, for the agent, its report. The agent writes through a
-:class:`~longwriter.api.DocumentStore`, so a rerun continues each unfinished document mid-way.
+:class:`~longwriter.batch.store.DocumentStore`, so a rerun continues each unfinished document mid-way.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from longwriter.llm import Endpoint, chat_model, sampling_defaults
 from longwriter.text import count_words_longbench, estimate_tokens
 
 if TYPE_CHECKING:
-    from longwriter.api import DocumentStore
+    from longwriter.batch.store import DocumentStore
 
 Mode = Literal["agent", "direct"]
 MODES: tuple[Mode, ...] = ("agent", "direct")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from longwriter.agent.context import WriterContext
-from longwriter.api import BatchCheckpoints
 from longwriter.batch.resumable import BatchEvent
+from longwriter.batch.store import BatchCheckpoints
 from longwriter.data.build import (
     BuildResult,
     Instruction,

@@ -308,7 +308,7 @@ def test_dataset_build_into_a_missing_folder(
 
     monkeypatch.setattr(llm, "resolve_endpoint", lambda *a, **k: Endpoint("http://x/v1", "m"))
     monkeypatch.setattr(llm, "check_endpoint", lambda *a, **k: 8192)
-    monkeypatch.setattr("longwriter.api.awrite_document", write)
+    monkeypatch.setattr("longwriter.batch.store.awrite_document", write)
     instructions = _file(tmp_path / "in.jsonl", json.dumps({"prompt": "Write about tea."}))
     out = tmp_path / "new" / "deeper" / "train.jsonl"
     result = runner.invoke(app, ["dataset", "build", "-i", str(instructions), "-o", str(out)])

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from longwriter import BackendError, WriterContext
-from longwriter.api import BatchCheckpoints, DocumentStore
 from longwriter.batch.documents import BatchItem, write_batch
 from longwriter.batch.resumable import BatchSummary
+from longwriter.batch.store import BatchCheckpoints, DocumentStore
 from longwriter.cli import app
 from longwriter.jsonl import read_jsonl
 from tests.fakes import Crashing, ScriptedWriter

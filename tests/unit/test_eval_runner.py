@@ -13,6 +13,7 @@ from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
 import longwriter.api
+import longwriter.batch.store
 from longwriter.eval import runner as running
 from longwriter.eval.cli import _predict, app
 from longwriter.eval.rows import load_predictions, load_tasks
@@ -113,7 +114,7 @@ def test_both_modes_sample_like_the_agent_on_the_embedded_model(
         contexts.append(context)
         return longwriter.api.DocumentResult(text="Tea.", report={}, thread_id=thread_id)
 
-    monkeypatch.setattr(longwriter.api, "awrite_document", fake_write)
+    monkeypatch.setattr(longwriter.batch.store, "awrite_document", fake_write)
     embedded = Endpoint("http://127.0.0.1:5000/v1", "smollm2", embedded=True)
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     for mode, extra in [("direct", {}), ("agent", {}), ("direct", {"top_k": 5})]:
@@ -141,7 +142,7 @@ def test_agent_rows_carry_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyP
             text="# T\n\nTea is good, 100%.", report=report, thread_id=thread_id
         )
 
-    monkeypatch.setattr(longwriter.api, "awrite_document", fake_write)
+    monkeypatch.setattr(longwriter.batch.store, "awrite_document", fake_write)
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=4096, give_length=True)
     out = tmp_path / "agent.jsonl"

@@ -19,8 +19,9 @@ from ebooklib import ITEM_DOCUMENT, epub
 from typer.testing import CliRunner
 
 from longwriter import WriterContext
-from longwriter.api import BatchCheckpoints, DocumentResult
+from longwriter.api import DocumentResult
 from longwriter.batch.documents import BatchItem, write_batch
+from longwriter.batch.store import BatchCheckpoints
 from longwriter.cli import app
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.export import convert, export, output_format

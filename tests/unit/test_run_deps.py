@@ -30,7 +30,8 @@ from typing_extensions import TypedDict
 import longwriter
 from longwriter import WriterContext, build_graph, write_document
 from longwriter.agent.run import Run
-from longwriter.api import BatchCheckpoints, DocumentResult, make_plan
+from longwriter.api import DocumentResult, make_plan
+from longwriter.batch.store import BatchCheckpoints
 from longwriter.errors import BackendError
 from longwriter.llm import local_server
 from longwriter.llm.embeddings import EmbeddingChoice

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from longwriter import WriterContext, api, awrite_document, cli, write_many
 from longwriter.api import saved_run, sqlite_checkpointer
+from longwriter.batch.store import BatchCheckpoints
 from longwriter.cli import app
 from longwriter.errors import BackendError, ConfigError
 from tests.fakes import ScriptedWriter, write_with
@@ -258,4 +259,4 @@ def test_write_many_with_checkpoints_resumes_after_a_failure(tmp_path: Path) -> 
 
 def test_write_many_checkpoints_need_a_path() -> None:
     with pytest.raises(ConfigError, match="needs the file's path"):
-        asyncio.run(write_many([RIVERS], checkpoints=api.BatchCheckpoints()))
+        asyncio.run(write_many([RIVERS], checkpoints=BatchCheckpoints()))

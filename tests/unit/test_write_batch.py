@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from longwriter import ConfigError, WriterContext
-from longwriter import api as api_module
-from longwriter.api import BatchCheckpoints
+from longwriter.batch import store as api_module
 from longwriter.batch.documents import BatchItem, read_batch, write_batch
+from longwriter.batch.store import BatchCheckpoints
 from longwriter.cli import app, parse_endpoints
 from longwriter.jsonl import read_jsonl
 from tests.fakes import ScriptedWriter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from longwriter.agent.events import status
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.drafting.judge import earlier_ngrams, judge
@@ -31,17 +32,19 @@ def critic(state: WriterState, run: Run) -> dict[str, object]:
     attempts = list(state.get("attempts", []))
     attempts[-1] = {**attempts[-1], "score": verdict["score"], "reasons": verdict["reasons"]}
     run.emit(
-        "verdict",
-        section=index,
-        ok=verdict["ok"],
-        action=verdict["action"],
-        reasons=verdict["reasons"],
-        words=draft["words"],
+        {
+            "event": "verdict",
+            "section": index,
+            "ok": verdict["ok"],
+            "action": verdict["action"],
+            "reasons": verdict["reasons"],
+            "words": draft["words"],
+        }
     )
     update: dict[str, object] = {"verdict": verdict, "attempts": attempts}
     ladder = ladder_of(state)
     if verdict.get("degenerate") and ladder.looped():
         # Learned for the run: later sections start with the sampling that stopped the loops.
         update.update(ladder.update())
-        run.emit("status", message=f"the model loops: anti-loop sampling level {ladder.level}")
+        run.emit(status(f"the model loops: anti-loop sampling level {ladder.level}"))
     return update

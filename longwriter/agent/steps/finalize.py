@@ -70,14 +70,16 @@ def commit(state: WriterState, run: Run) -> dict[str, Any]:
     floor = max(50, run.ctx.min_section_words // 2)
     budgets = rebudget(planned, written, state["body_words"], floor)
     run.emit(
-        "accepted",
-        index=index,
-        total=len(planned),
-        words=words,
-        budget=result["budget"],
-        verdict=result["verdict"],
-        document_words=sum(written),
-        target_words=state["target_words"],
+        {
+            "event": "accepted",
+            "index": index,
+            "total": len(planned),
+            "words": words,
+            "budget": result["budget"],
+            "verdict": result["verdict"],
+            "document_words": sum(written),
+            "target_words": state["target_words"],
+        }
     )
     return {
         "sections": [result],
@@ -175,5 +177,5 @@ def finalize(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: the Markdown document and its report; the document also answers the chat."""
     document = render_document(state["title"], state.get("sections", []), state.get("form"))
     report = build_report(state, document, run.scorer(state))
-    run.emit("done", words=report["words"], length_score=report["length_score"])
+    run.emit({"event": "done", "words": report["words"], "length_score": report["length_score"]})
     return {"document": document, "report": report, "messages": [AIMessage(document)]}

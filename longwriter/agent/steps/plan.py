@@ -11,6 +11,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.types import interrupt
 
 from longwriter.agent.context import WriterContext
+from longwriter.agent.events import llm_event, status
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import Plan, PlannedSection, PlanProblem
@@ -144,7 +145,7 @@ def refine_parts(
                 [HumanMessage(prompt)], max_tokens=60 * n + 60, temperature=0.5, role="plan"
             )
         except BackendError as exc:
-            run.emit("status", message=f"keeping the chapter's main point for its parts: {exc}")
+            run.emit(status(f"keeping the chapter's main point for its parts: {exc}"))
             continue
         _count(run, stats, reply)
         aspects = parse_aspects(strip_step_labels(reply.text), n)
@@ -227,7 +228,7 @@ def _ask_structured(
 
 
 def _count(run: Run, stats: dict[str, float], reply: Reply) -> None:
-    run.emit("llm", **reply.stats())
+    run.emit(llm_event(reply.stats()))
     for key, value in reply.stats().items():
         stats[key] = stats.get(key, 0) + value
 
@@ -311,7 +312,7 @@ def ask_plan(
             if not structured:
                 raise
             formats.pop(0)  # the server rejects this format: try the other, then plain text
-            run.emit("status", message=f"plan format rejected: {str(exc)[:120]}")
+            run.emit(status(f"plan format rejected: {str(exc)[:120]}"))
             attempt -= 1  # a rejected format is not an answer: it costs no attempt
             continue
         except ValueError:  # invalid JSON
@@ -323,9 +324,9 @@ def ask_plan(
             return mended
         unrepaired = [p for p in mended.notes if not p["repaired"]]
         run.emit(
-            "status",
-            message=f"plan {attempt + 1} not usable: "
-            + "; ".join(p["message"] for p in unrepaired[:5]),
+            status(
+                f"plan {attempt + 1} not usable: " + "; ".join(p["message"] for p in unrepaired[:5])
+            )
         )
         values["problems"] = fix_request(mended.notes, brief, n)
     return None
@@ -382,14 +383,14 @@ def plan_sections(
     own = ask_plan(run, brief, body_words, stats)
     if own is not None:
         return own
-    run.emit("status", message="the model gave no usable plan: asking for subtopics")
+    run.emit(status("the model gave no usable plan: asking for subtopics"))
     around = ask_subtopics(run, brief, body_words, stats)
     if around is not None:
         around.notes.append(
             _fallback_note(PlanCode.SUBTOPICS, "plan built around the model's subtopics")
         )
         return around
-    run.emit("status", message="no usable subtopics either: a skeleton plan from the subject")
+    run.emit(status("no usable subtopics either: a skeleton plan from the subject"))
     mended = mend_plan(*skeleton_plan(n, brief), brief)
     mended.notes.append(_fallback_note(PlanCode.SKELETON, "skeleton plan built from the subject"))
     return mended
@@ -405,7 +406,7 @@ def _report_notes(run: Run, notes: list[PlanProblem]) -> list[PlanProblem]:
     """Report what is left unrepaired (in a user's plan) as status events; the notes go to the state."""
     for note in notes:
         if not note["repaired"]:
-            run.emit("status", message=f"plan: {note['message']}")
+            run.emit(status(f"plan: {note['message']}"))
     return notes
 
 
@@ -413,9 +414,7 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: settle target, language and form, get (or take the given) plan, check and repair it,
     and repair its budgets."""
     ctx = run.ctx
-    instruction = (state.get("instruction") or "").strip()
-    if not instruction:
-        raise ConfigError("the instruction is empty: say what to write")
+    instruction = state["instruction"]  # settled by the request step
     target = resolve_target(state, ctx)
     language = state.get("language") or ctx.language or document_language(instruction)
     form = document_form(instruction, target, language).fields()
@@ -423,7 +422,17 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
     doc_id = run.thread_id or uuid.uuid4().hex
     stats: dict[str, float] = {}
     embedder = state.get("embedder") or run.choose_embedding().as_dict()
-    run.emit("embedder", **embedder, text=EmbeddingChoice.from_dict(embedder).describe())
+    chosen = EmbeddingChoice.from_dict(embedder)
+    run.emit(
+        {
+            "event": "embedder",
+            "kind": chosen.kind,
+            "base_url": chosen.base_url,
+            "model": chosen.model,
+            "why": chosen.why,
+            "text": chosen.describe(),
+        }
+    )
     brief = PlanBrief(
         instruction=instruction,
         language=language,
@@ -447,7 +456,7 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         except ValueError as exc:
             raise ConfigError(f"invalid plan: {exc}") from None
     else:
-        run.emit("status", message="planning")
+        run.emit(status("planning"))
         mended = plan_sections(run, brief, target, stats)
     title = mended.title
     sections, body = fit_plan(
@@ -462,12 +471,14 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
     sections = refine_parts(run, title, sections, brief, stats)
     notes = _report_notes(run, mended.notes)
     run.emit(
-        "plan",
-        title=title,
-        sections=len(sections),
-        target_words=target,
-        form=form,
-        problems=notes,
+        {
+            "event": "plan",
+            "title": title,
+            "sections": len(sections),
+            "target_words": target,
+            "form": form,
+            "problems": notes,
+        }
     )
     return {
         "instruction": instruction,

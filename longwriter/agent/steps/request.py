@@ -10,7 +10,7 @@ from langchain_core.messages import HumanMessage
 from langgraph.types import Overwrite
 
 from longwriter.agent.state import WriterState
-from longwriter.errors import ConfigError
+from longwriter.errors import instruction_given
 
 
 def take_request(state: WriterState) -> dict[str, Any]:
@@ -27,11 +27,10 @@ def take_request(state: WriterState) -> dict[str, Any]:
     last = messages[-1] if messages else None
     asked = isinstance(last, HumanMessage) and last.id != state.get("request_id")
     request = last if asked and last is not None else None
-    instruction = (request.text if request else state.get("instruction") or "").strip()
-    if not instruction:
-        raise ConfigError(
-            "the instruction is empty: say what to write (as instruction or a human message)"
-        )
+    instruction = instruction_given(
+        request.text if request else state.get("instruction"),
+        " (as instruction or a human message)",
+    )
     update: dict[str, Any] = {"instruction": instruction}
     if request is None:
         request = HumanMessage(instruction, id=uuid.uuid4().hex)

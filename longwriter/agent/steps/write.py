@@ -9,6 +9,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
 
+from longwriter.agent.events import llm_event, status
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import Draft, Turn
@@ -93,9 +94,9 @@ def _call_fitted(
             )
         except ContextOverflow:
             calibration["prompt_ratio"] = calibration.get("prompt_ratio", 1.0) * 1.3
-            run.emit("status", message="context overflow: shrinking the prompt and retrying")
+            run.emit(status("context overflow: shrinking the prompt and retrying"))
             continue
-        run.emit("llm", **reply.stats())
+        run.emit(llm_event(reply.stats()))
         learned = learn(calibration, reply, fitted.prompt_tokens, count_words(reply.text))
         # The request as the model saw it, without the task text that opens the first turn.
         return Call(reply, fitted.boundary, learned, str(sent[-1].content))
@@ -245,7 +246,7 @@ def _compact_fill(run: Run, state: WriterState, words: int, start: Draft | None 
             loop_level=out.ladder.level,
             watch=_watch(run, state),
         )
-        run.emit("llm", **reply.stats())
+        run.emit(llm_event(reply.stats()))
         for key, value in reply.stats().items():
             out.stats[key] = out.stats.get(key, 0) + value
         out.calibration = learn(out.calibration, reply, prompt_tokens, count_words(reply.text))
@@ -253,9 +254,7 @@ def _compact_fill(run: Run, state: WriterState, words: int, start: Draft | None 
         piece = _clean_reply(state, reply, request)
         loops = reply.finish_reason == LOOP_FINISH or _looping(piece, ctx.max_repeat_share)
         if loops and out.ladder.looped():
-            run.emit(
-                "status", message=f"the model loops: anti-loop sampling level {out.ladder.level}"
-            )
+            run.emit(status(f"the model loops: anti-loop sampling level {out.ladder.level}"))
         seen = said_before | sentence_keys(out.text)
         piece = drop_repeats(piece, earlier, ctx.max_overlap, seen)
         piece = _on_subject(run, state, piece, out.removed)
@@ -274,9 +273,10 @@ def _weigh(run: Run, ladder: LoopLadder, reply: Reply, kept: str) -> None:
     """Tell the ladder how much of a reply survived (see ``LoopLadder.kept``)."""
     if ladder.kept(count_words(reply.text), count_words(kept)):
         run.emit(
-            "status",
-            message=f"the model's text at a higher anti-loop level was rejected: back to "
-            f"level {ladder.level} for the rest of the run",
+            status(
+                f"the model's text at a higher anti-loop level was rejected: back to "
+                f"level {ladder.level} for the rest of the run"
+            )
         )
 
 
@@ -334,11 +334,13 @@ def write(state: WriterState, run: Run) -> dict[str, Any]:
     budget = state["budgets"][index]
     section = state["sections_plan"][index]
     run.emit(
-        "section",
-        index=index,
-        total=len(state["sections_plan"]),
-        title=section["title"],
-        budget=budget,
+        {
+            "event": "section",
+            "index": index,
+            "total": len(state["sections_plan"]),
+            "title": section["title"],
+            "budget": budget,
+        }
     )
     if compact_layout(run):
         update = _filled_update(
@@ -370,7 +372,7 @@ def revise(state: WriterState, run: Run) -> dict[str, Any]:
     budget = state["budgets"][index]
     section = state["sections_plan"][index]
     action = verdict["action"]
-    run.emit("revise", index=index, action=action, reasons=verdict["reasons"])
+    run.emit({"event": "revise", "index": index, "action": action, "reasons": verdict["reasons"]})
     if action in EDITS:
         text = clean_draft(draft["text"], section["title"], False)
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))

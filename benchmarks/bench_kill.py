@@ -41,7 +41,7 @@ from typing import Any
 from _common import instruction, log, machine
 
 from longwriter.agent.graph import build_graph
-from longwriter.agent.steps.finalize import render_document
+from longwriter.agent.report import render_document
 from longwriter.api import sqlite_checkpointer
 from longwriter.memory.store import chunk_paragraphs, collection_name
 from longwriter.text import count_words

@@ -12,7 +12,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -63,7 +63,7 @@ class DocumentResult:
         return export_document(self.text, self.report, Path(path), fmt)
 
 
-def shortfall(report: dict[str, Any]) -> str | None:
+def shortfall(report: Mapping[str, Any]) -> str | None:
     """A one-line reason when ``report`` describes a document far below its target, else None."""
     score = float(report.get("length_score", 100.0))
     if score >= MIN_LENGTH_SCORE:

@@ -15,10 +15,12 @@ from langgraph.runtime import Runtime
 from longwriter.agent.context import WriterContext
 from longwriter.agent.run import Run, Runs
 from longwriter.agent.state import WriterInput, WriterOutput, WriterState, upgraded
+from longwriter.agent.steps.commit import commit
 from longwriter.agent.steps.critic import critic
-from longwriter.agent.steps.finalize import commit, finalize
-from longwriter.agent.steps.plan import plan, review
+from longwriter.agent.steps.finalize import finalize
+from longwriter.agent.steps.plan import plan
 from longwriter.agent.steps.request import take_request
+from longwriter.agent.steps.review import review
 from longwriter.agent.steps.write import revise, write
 from longwriter.errors import ConfigError
 from longwriter.llm.chat import ChatModels

@@ -133,6 +133,12 @@ class Run:
         """Whether a role calls the embedded server (no model given for it, no URL)."""
         return any(self.given(r) is None and not self.ctx.role_endpoint(r).base_url for r in ROLES)
 
+    def check_endpoints(self) -> None:
+        """Resolve (and so check) the endpoint of every role that calls one."""
+        for role in ROLES:
+            if self.given(role) is None:
+                self.endpoint(role)
+
     def endpoint(self, role: str = "write") -> Endpoint:
         """The endpoint of ``role``, checked to serve its model; the embedded server is leased
         (started if no run holds it yet) the first time a role needs it."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 # pydantic (input schemas, Studio's form, ``as_tool``) rejects typing.TypedDict before Python 3.12.
 from typing_extensions import TypedDict
 
+from longwriter.agent.report import Report
 from longwriter.document import (
     DocumentState,
     with_part_fields,
@@ -53,7 +54,7 @@ class WriterOutput(TypedDict):
     """What a finished run returns (the document also as the last of ``messages``)."""
 
     document: str
-    report: dict[str, Any]
+    report: Report
     messages: Messages
 
 

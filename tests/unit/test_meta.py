@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from longwriter.agent.steps.plan import tidy_plan
 from longwriter.drafting.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
 from longwriter.eval.reader import agreement, meta_pairs
+from longwriter.planning.sanity import tidy_plan
 from longwriter.text.meta import is_meta
 from tests.reader_data import assert_agrees, labelled_paragraphs
 

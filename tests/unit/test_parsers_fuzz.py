@@ -15,13 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from longwriter.agent.steps.plan import parse_plan_json, plan_watch
 from longwriter.batch.documents import read_batch
 from longwriter.data.build import load_instructions
 from longwriter.errors import LongWriterError
 from longwriter.eval.judge import JudgeParseError, parse_judgement
 from longwriter.eval.rows import parse_prediction, parse_task
 from longwriter.jsonl import json_object, json_value
+from longwriter.planning.json_plan import parse_plan_json, plan_watch
 from longwriter.planning.parse import (
     MAX_PLAN_SECTIONS,
     parse_aspects,

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from longwriter.agent.report import render_document
 from longwriter.agent.state import upgraded
-from longwriter.agent.steps.finalize import render_document
-from longwriter.agent.steps.plan import fit_plan, parse_plan_json, plan_watch
 from longwriter.document import PART_MARKER, with_part_fields
+from longwriter.planning.budgets import fit_plan
+from longwriter.planning.json_plan import parse_plan_json, plan_watch
 from longwriter.planning.parse import (
     join_parts,
     parse_aspects,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from longwriter.agent.steps.finalize import build_report
+from longwriter.agent.report import build_report
 from longwriter.eval.cli import app
 from longwriter.eval.reader import agreement, relevance
 from longwriter.eval.report import build_report as eval_report

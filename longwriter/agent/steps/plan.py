@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import math
-import re
 import uuid
 from typing import Any
 
 from langchain_core.messages import HumanMessage
-from langgraph.types import interrupt
 
 from longwriter.agent.context import WriterContext
 from longwriter.agent.events import llm_event, status
@@ -16,16 +13,22 @@ from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import Plan, PlannedSection, PlanProblem
 from longwriter.errors import BackendError, ConfigError, shown
-from longwriter.llm.chat import Reply, Watch
+from longwriter.llm.chat import Reply
 from longwriter.llm.embeddings import EmbeddingChoice
+from longwriter.planning.budgets import fit_plan
+from longwriter.planning.json_plan import (
+    ParsedPlan,
+    json_formats,
+    parse_plan_json,
+    plan_tokens,
+    plan_watch,
+    sections_of,
+)
 from longwriter.planning.parse import (
-    join_parts,
     parse_aspects,
     parse_plan_text,
     part_runs,
-    repair_plan,
     sections_from_any,
-    shown_headings,
 )
 from longwriter.planning.sanity import (
     MendedPlan,
@@ -40,24 +43,18 @@ from longwriter.planning.sanity import (
     problem,
     skeleton_plan,
 )
-from longwriter.planning.sanity import (
-    tidy_plan as tidy_plan,  # re-exported: its old home
-)
 from longwriter.prompts import render
 from longwriter.text import (
-    count_words,
     document_language,
-    duplicate_headings,
     parse_target_words,
     strip_step_labels,
 )
-from longwriter.text.form import FormFields, document_form
+from longwriter.text.form import document_form
 from longwriter.text.subject import subject_of
-from longwriter.text.target import MAX_TARGET_WORDS, capped_count
+from longwriter.text.target import MAX_TARGET_WORDS
 
 PLAN_ATTEMPTS = 4
 SUBTOPIC_ATTEMPTS = 2
-ParsedPlan = tuple[str | None, list[PlannedSection]]
 
 
 def resolve_target(state: WriterState, ctx: WriterContext) -> int:
@@ -78,44 +75,6 @@ def resolve_target(state: WriterState, ctx: WriterContext) -> int:
             f"target length {shown(target)} words is above the limit of {MAX_TARGET_WORDS}"
         )
     return target
-
-
-def heading_words(
-    title: str, sections: list[PlannedSection], form: FormFields | None = None
-) -> int:
-    """Words the Markdown title and section headings will add to the document (the parts of a split
-    section share one heading); none for what the form leaves out."""
-    with_title = form is None or form["title"]
-    with_headings = form is None or form["headings"]
-    return (count_words(title) if with_title else 0) + (
-        sum(count_words(h) for _, h in shown_headings(sections)) if with_headings else 0
-    )
-
-
-def fit_plan(
-    title: str,
-    sections: list[PlannedSection],
-    target: int,
-    *,
-    min_words: int,
-    max_words: int,
-    wanted: int | None = None,
-    form: FormFields | None = None,
-) -> tuple[list[PlannedSection], int]:
-    """Repair budgets so that headings plus sections land on ``target``; returns sections and body words.
-
-    When the model planned fewer than ``wanted`` sections, long ones are split so that about ``wanted``
-    sections of similar size result (weak models write short sections and long ones poorly).
-    """
-    for _ in range(2):  # a repair that merges sections or numbers headings changes heading words
-        body = max(len(sections), target - heading_words(title, sections, form))
-        # The second time, parts are joined and split again: a merge would leave a lone part.
-        planned = join_parts(sections)
-        limit = max_words
-        if wanted and len(planned) < wanted:
-            limit = min(max_words, max(min_words, math.ceil(1.1 * body / wanted)))
-        sections = repair_plan(planned, body, min_words=min_words, max_words=limit)
-    return sections, body
 
 
 def refine_parts(
@@ -155,50 +114,6 @@ def refine_parts(
     return out  # type: ignore[return-value]
 
 
-def json_formats(run: Run) -> list[dict[str, Any]]:
-    """Response formats that constrain the plan to the schema, most likely to be accepted first:
-    OpenAI/vLLM take ``json_schema``; llama.cpp's server takes the schema inside ``json_object``."""
-    schema = Plan.model_json_schema()
-    openai_style = {
-        "type": "json_schema",
-        "json_schema": {"name": "plan", "schema": schema, "strict": False},
-    }
-    llama_style = {"type": "json_object", "schema": schema}
-    if run.given("plan") is None and run.endpoint("plan").embedded:
-        return [llama_style, openai_style]
-    return [openai_style, llama_style]
-
-
-def plan_tokens(sections: int) -> int:
-    """Room for a plan of ``sections`` sections (about 45 tokens each in JSON, and a title)."""
-    return min(4096, 80 * sections + 200)
-
-
-def plan_watch(sections: int) -> Watch:
-    """A stream watch for a JSON plan: stop reading once it holds more sections than the
-    ``sections`` asked for, or two whose heading and main point both repeat earlier ones (the
-    rest is paid for and then merged or rejected: SmolLM2 on vLLM wrote 17 sections under one
-    heading, 840 tokens, when asked for 8). Only complete sections count, looked at when one
-    closes."""
-    seen = 0
-
-    def watch(text: str) -> bool:
-        nonlocal seen
-        closed, seen = "}" in text[seen:], len(text)
-        if not closed:
-            return False
-        found = _JSON_SECTION.findall(text)
-        if len(found) > sections:
-            return True
-        title = _JSON_TITLE.search(text)
-        first = title.group(1) if title else ""
-        same_heading = set(duplicate_headings([t for t, _, _ in found], first))
-        same_point = set(duplicate_headings([m for _, m, _ in found]))
-        return len(same_heading & same_point) >= 2
-
-    return watch
-
-
 def _ask_structured(
     run: Run,
     prompt: str,
@@ -233,45 +148,6 @@ def _count(run: Run, stats: dict[str, float], reply: Reply) -> None:
         stats[key] = stats.get(key, 0) + value
 
 
-_JSON_SECTION = re.compile(
-    r'\{\s*"title"\s*:\s*"((?:[^"\\]|\\.)*)"\s*,\s*"main_point"\s*:\s*"((?:[^"\\]|\\.)*)"'
-    r'\s*,\s*"words"\s*:\s*(\d+)'
-)
-_JSON_TITLE = re.compile(r'^\s*\{\s*"title"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-def parse_plan_json(text: str) -> tuple[str | None, list[PlannedSection]]:
-    """A plan from JSON; the complete sections of a cut-off reply are salvaged. Raises ValueError
-    (one line) when there is nothing to salvage."""
-    start, end = text.find("{"), text.rfind("}")
-    try:
-        return sections_of(
-            Plan.model_validate_json(text[start : end + 1] if 0 <= start < end else text)
-        )
-    except ValueError:
-        title = _JSON_TITLE.search(text)
-        found = [
-            {"title": t, "main_point": m or t, "words": capped_count(w)}
-            for t, m, w in _JSON_SECTION.findall(text)
-        ]
-        if not found:
-            raise ValueError("the reply holds no plan in JSON") from None
-        return (title.group(1) if title else None), found  # type: ignore[return-value]
-
-
-def sections_of(plan: Plan) -> ParsedPlan:
-    """The title (None when empty) and the sections of a schema-valid plan."""
-    return plan.title.strip() or None, [
-        {
-            "title": s.title.strip(),
-            "main_point": s.main_point.strip() or s.title.strip(),
-            "words": s.words,
-        }
-        for s in plan.sections
-        if s.title.strip() or s.main_point.strip()
-    ]
-
-
 def ask_plan(
     run: Run, brief: PlanBrief, body_words: int, stats: dict[str, float]
 ) -> MendedPlan | None:
@@ -287,7 +163,8 @@ def ask_plan(
         "max_words": ctx.max_section_words,
         "problems": "",
     }
-    formats = json_formats(run) if ctx.structured_plan else []
+    llama_cpp = run.given("plan") is None and run.endpoint("plan").embedded
+    formats = json_formats(llama_cpp) if ctx.structured_plan else []
     barren: set[bool] = set()  # kinds (structured or not) whose reply held no section at all
     attempt = -1
     while attempt < PLAN_ATTEMPTS - 1:
@@ -334,8 +211,8 @@ def ask_plan(
 
 def _plan_kind(attempt: int, structured_ok: bool, barren: set[bool]) -> bool | None:
     """Whether attempt ``attempt`` asks for JSON (True) or lines (False): they alternate, JSON
-    first, but a kind whose reply held no section at all is not asked again in this run (SmolLM2's
-    line plans in Chinese are hundreds of tokens of noise, ~50 s each); None when no kind is left."""
+    first, but a kind whose reply held no section at all is not asked again in this run (a model
+    that cannot write one kind wastes a long reply on every try); None when no kind is left."""
     kinds = (attempt % 2 == 0, attempt % 2 != 0) if structured_ok else (False,)
     return next((k for k in kinds if k not in barren), None)
 
@@ -371,8 +248,8 @@ def plan_sections(
     run: Run, brief: PlanBrief, body_words: int, stats: dict[str, float]
 ) -> MendedPlan:
     """A usable plan whatever the model does: its own plan, else one around its subtopics, else a
-    skeleton built from the subject. A one-section document needs no model plan (an email of 100
-    words: SmolLM2's plan for it was "Please Provide the Details")."""
+    skeleton built from the subject. A one-section document (a short email) needs no model plan:
+    a small model's plan for one is noise."""
     n = brief.asked_sections(body_words)
     if n == 1:
         single = mend_plan(*skeleton_plan(1, brief), brief)
@@ -402,12 +279,34 @@ def subject_scorer(run: Run, state: WriterState) -> OffSubject | None:
     return None if run.embedding(state).kind == "hash" else run.scorer(state).off_subject
 
 
-def _report_notes(run: Run, notes: list[PlanProblem]) -> list[PlanProblem]:
+def report_notes(run: Run, notes: list[PlanProblem]) -> list[PlanProblem]:
     """Report what is left unrepaired (in a user's plan) as status events; the notes go to the state."""
     for note in notes:
         if not note["repaired"]:
             run.emit(status(f"plan: {note['message']}"))
     return notes
+
+
+def _embedder(run: Run, state: WriterState) -> dict[str, Any]:
+    """The run's embedder, as the state keeps it: the saved one, else chosen now; announced."""
+    embedder = state.get("embedder") or run.choose_embedding().as_dict()
+    chosen = EmbeddingChoice.from_dict(embedder)
+    run.emit(
+        {
+            "event": "embedder",
+            "kind": chosen.kind,
+            "base_url": chosen.base_url,
+            "model": chosen.model,
+            "why": chosen.why,
+            "text": chosen.describe(),
+        }
+    )
+    return embedder
+
+
+def _writing_starts() -> dict[str, Any]:
+    """The state of a document whose first section is about to be written."""
+    return {"current": 0, "boundary": 0, "draft": None, "attempts": [], "verdict": None}
 
 
 def plan(state: WriterState, run: Run) -> dict[str, Any]:
@@ -421,18 +320,8 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
     subject = subject_of(instruction)
     doc_id = run.thread_id or uuid.uuid4().hex
     stats: dict[str, float] = {}
-    embedder = state.get("embedder") or run.choose_embedding().as_dict()
-    chosen = EmbeddingChoice.from_dict(embedder)
-    run.emit(
-        {
-            "event": "embedder",
-            "kind": chosen.kind,
-            "base_url": chosen.base_url,
-            "model": chosen.model,
-            "why": chosen.why,
-            "text": chosen.describe(),
-        }
-    )
+    run.check_endpoints()  # a server that is down fails the run before any embedder loads
+    embedder = _embedder(run, state)
     brief = PlanBrief(
         instruction=instruction,
         language=language,
@@ -469,7 +358,7 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         form=form,
     )
     sections = refine_parts(run, title, sections, brief, stats)
-    notes = _report_notes(run, mended.notes)
+    notes = report_notes(run, mended.notes)
     run.emit(
         {
             "event": "plan",
@@ -493,62 +382,10 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         "title": title,
         "sections_plan": sections,
         "budgets": [s["words"] for s in sections],
-        "current": 0,
-        "boundary": 0,
-        "draft": None,
-        "attempts": [],
-        "verdict": None,
+        **_writing_starts(),
         "stats": stats,
         "calibration": {
             "prompt_ratio": 1.0,
             "tokens_per_word": 1.5 if language in ("zh", "ja", "ko") else 1.4,
         },
-    }
-
-
-def review(state: WriterState, run: Run) -> dict[str, Any]:
-    """Node: pause for a human to accept (resume with None/True) or replace the plan (resume with a plan).
-
-    Budgets given in an edited plan are kept (they then define the target); missing ones are filled so
-    the plan still adds up to the target.
-    """
-    answer = interrupt(
-        {
-            "title": state["title"],
-            "target_words": state["target_words"],
-            "sections": state["sections_plan"],
-        }
-    )
-    if answer in (None, True, "", "accept"):
-        return {}
-    ctx = run.ctx
-    try:
-        title, sections = sections_from_any(answer)
-    except ValueError as exc:
-        raise ConfigError(f"invalid edited plan: {exc}") from None
-    form = state.get("form")
-    brief = PlanBrief(
-        instruction=state["instruction"],
-        language=state["language"],
-        subject=state.get("subject") or subject_of(state["instruction"]),
-        target_words=state["target_words"],
-        section_words=ctx.section_words,
-        form=form,
-        off_subject=subject_scorer(run, state),
-    )
-    mended = mend_plan(title or state["title"], sections, brief, user=True)
-    title, sections = mended.title, mended.sections
-    target = state["target_words"]
-    if all(s["words"] > 0 for s in sections):
-        target = sum(s["words"] for s in sections) + heading_words(title, sections, form)
-    sections, body = fit_plan(
-        title, sections, target, min_words=1, max_words=ctx.max_section_words, form=form
-    )
-    return {
-        "title": title,
-        "sections_plan": sections,
-        "budgets": [s["words"] for s in sections],
-        "body_words": body,
-        "target_words": target,
-        "plan_notes": _report_notes(run, mended.notes),
     }

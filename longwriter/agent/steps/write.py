@@ -297,9 +297,8 @@ def _watch(run: Run, state: WriterState) -> Watch | None:
     if not scorer.informative:
         return None
     point = state["sections_plan"][state["current"]]["main_point"]
-    # Stopping inside paragraphs makes more, shorter calls: worth it where a call extends a cached
-    # conversation (vLLM: tokens per document 2.6x -> 1.8-2.3x), not where each request is prefilled
-    # anew (the embedded model took 2.4x as long on a 1,200-word story).
+    # Stopping inside paragraphs makes more, shorter calls: cheap only where each call extends a
+    # cached conversation (docs/design-notes.md has the figures).
     sentences = chain_words(run) > 0
     return drift_watch(scorer, point=point, instruction=state["instruction"], sentences=sentences)
 

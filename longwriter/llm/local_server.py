@@ -34,6 +34,13 @@ EMBEDDED_PENALTY_WINDOW = 512
 # servers decoded at 3-9 tokens/s each with spinning threads, 16-32 tokens/s with sleeping ones.
 # A value already in the environment wins.
 SERVER_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+# llama-cpp-python's server runs one request at a time. By default (``interrupt_requests``) a request
+# that arrives while a reply streams ends that stream (``[DONE]`` after the tokens so far: 28 words in
+# one probe), and the writer saw an empty reply: with two documents at once on one server, one failed
+# with "the model returned no text" (issue 27). Off, requests wait their turn; a waiting stream has
+# its headers at once and an SSE ping every 15 s, so no client read timeout fires while it waits
+# (four 600-token streams at once: the last waited 47 s for its first token, then streamed in full).
+SERVER_ARGS = ("--interrupt_requests", "False")
 
 
 def bundled_gguf() -> Path:
@@ -121,6 +128,7 @@ class LocalServer:
             str(self.n_threads),
             "--last_n_tokens_size",
             str(EMBEDDED_PENALTY_WINDOW),
+            *SERVER_ARGS,
             *self.extra_args,
         ]
         self._proc = subprocess.Popen(

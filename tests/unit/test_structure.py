@@ -49,7 +49,7 @@ MUST_NOT_LOAD = {
 
 
 def _part(module: str) -> str:
-    """The layering unit of a module: ``longwriter.agent.steps.critic`` -> ``longwriter.nodes``."""
+    """The layering unit of a module: ``longwriter.agent.steps.critic`` -> ``longwriter.agent``."""
     return ".".join(module.split(".")[:2])
 
 

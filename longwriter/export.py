@@ -17,17 +17,12 @@ from typing import Any
 
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.files import replacing, save_text
+from longwriter.text.lang import CJK_LANGUAGES
 
 FORMATS = ("md", "html", "docx", "epub", "pdf")
-SUFFIXES = {
-    ".md": "md",
-    ".markdown": "md",
-    ".html": "html",
-    ".htm": "html",
-    ".docx": "docx",
-    ".epub": "epub",
-    ".pdf": "pdf",
-}
+_OTHER_SUFFIXES = {"md": (".markdown",), "html": (".htm",)}
+SUFFIXES = {suffix: fmt for fmt in FORMATS for suffix in (f".{fmt}", *_OTHER_SUFFIXES.get(fmt, ()))}
+"""File suffix -> the format it names: each format's own (``.pdf``) and a few others (``.htm``)."""
 _NEEDS = {"pypandoc": "export", "typst": "pdf"}
 """Module → the extra that installs it."""
 
@@ -89,7 +84,7 @@ def check_format(fmt: str, *, sample: str = "", language: str | None = None) -> 
             raise ConfigError(
                 f"--format {fmt} needs {module}: pip install 'longwriter[{_NEEDS[module]}]'"
             )
-    if fmt == "pdf" and (language in ("zh", "ja", "ko") or _CJK.search(sample)):
+    if fmt == "pdf" and (language in CJK_LANGUAGES or _CJK.search(sample)):
         _check_cjk_font()
 
 

@@ -90,22 +90,25 @@ class ScriptedWriter(BaseChatModel):
     ) -> ChatResult:
         prompt = str(messages[-1].content)
         self.calls.append(prompt)
-        if any(mark in prompt for mark in ("Paragraph 1 - Main Point", "第1段 - 主要内容", "JSON")):
-            text = self.plan_reply or self._plan(prompt)
-        elif "different aspects" in prompt or "个不同方面" in prompt:
-            n = int(re.search(r"(\d+) (?:different aspects|个不同方面)", prompt).group(1))  # type: ignore[union-attr]
-            text = "\n".join(
-                f"{k}. Aspect {letter_code(self.counter + k)} in detail" for k in range(1, n + 1)
-            )
-        elif self.section_replies:
-            text = self.section_replies.pop(0)
-        elif not re.search(r"about \d+", prompt):  # not a section request (e.g. a plan fallback)
-            text = self.plan_reply or ""
-        else:
-            asked = int(re.findall(r"about (\d+)", prompt)[-1])  # the step's, not the task's
-            text = self._prose(int(asked * self.ratio))
+        text = self._reply(prompt)
         self.exchanges.append((list(messages), text))
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+
+    def _reply(self, prompt: str) -> str:
+        """The text of the reply to ``prompt``."""
+        if any(mark in prompt for mark in ("Paragraph 1 - Main Point", "第1段 - 主要内容", "JSON")):
+            return self.plan_reply or self._plan(prompt)
+        if "different aspects" in prompt or "个不同方面" in prompt:
+            n = int(re.search(r"(\d+) (?:different aspects|个不同方面)", prompt).group(1))  # type: ignore[union-attr]
+            return "\n".join(
+                f"{k}. Aspect {letter_code(self.counter + k)} in detail" for k in range(1, n + 1)
+            )
+        if self.section_replies:
+            return self.section_replies.pop(0)
+        if not re.search(r"about \d+", prompt):  # not a section request (e.g. a plan fallback)
+            return self.plan_reply or ""
+        asked = int(re.findall(r"about (\d+)", prompt)[-1])  # the step's, not the task's
+        return self._prose(int(asked * self.ratio))
 
     def _plan(self, prompt: str) -> str:
         n = int(re.search(r"exactly (\d+) sections", prompt).group(1))  # type: ignore[union-attr]
@@ -143,19 +146,8 @@ class ReplayWriter(ScriptedWriter):
 
     replies: list[str] = Field(default_factory=list)
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        if not self.replies:
-            return super()._generate(messages, stop, run_manager, **kwargs)
-        text = self.replies.pop(0)
-        self.calls.append(str(messages[-1].content))
-        self.exchanges.append((list(messages), text))
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(text))])
+    def _reply(self, prompt: str) -> str:
+        return self.replies.pop(0) if self.replies else super()._reply(prompt)
 
 
 class Crashing(ScriptedWriter):

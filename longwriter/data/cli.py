@@ -7,13 +7,10 @@ stdout.
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,18 +23,17 @@ from rich.table import Table
 
 from longwriter.batch.resumable import BatchEvent
 from longwriter.cli_support import (
-    ApiKey,
-    BaseUrl,
-    Checkpoints,
-    Fresh,
-    KeepMemory,
-    ModelName,
-    batch_checkpoints,
-    guarded,
+    CheckpointOptions,
+    CommandGroup,
+    EndpointOptions,
+    InstructionsFile,
+    SamplingOptions,
+    emit,
     input_option,
-    old_names,
     output_option,
-    setup_logging,
+    stderr,
+    with_options,
+    writer_context,
 )
 from longwriter.data.filters import FilterConfig
 from longwriter.errors import ConfigError
@@ -45,28 +41,26 @@ from longwriter.jsonl import save_jsonl
 from longwriter.userfiles import check_output_file
 
 if TYPE_CHECKING:
-    from longwriter.data.build import BuildResult
+    from longwriter.agent.context import WriterContext
+    from longwriter.batch.store import BatchCheckpoints
+    from longwriter.data.build import BuildResult, InstructionFile
 
-app = typer.Typer(
-    help="Training data (AgentWrite): build a long-output SFT set with the agent, show its length "
+commands = CommandGroup(
+    "Training data (AgentWrite): build a long-output SFT set with the agent, show its length "
     "distribution, and turn a list of topics into instructions.",
-    no_args_is_help=True,
+    interrupted="interrupted: finished documents are saved; rerun to resume",
 )
-_stderr = Console(stderr=True)
-log = logging.getLogger(__name__)
+app = commands.app
 
 
-@app.callback()
-def _setup() -> None:
-    """Warnings and errors go to stderr."""
-    setup_logging(_stderr)
+def read_instructions(path: Path) -> InstructionFile:
+    """The instructions of ``path`` (``dataset build``, ``train dpo-pairs``); what was skipped is
+    said on stderr."""
+    from longwriter.data.build import load_instructions
 
-
-_guard = guarded(_stderr, interrupted="interrupted: finished documents are saved; rerun to resume")
-
-
-def _emit(summary: dict[str, Any]) -> None:
-    print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
+    loaded = load_instructions(path)
+    stderr.print(f"{path}: {loaded.describe()}", markup=False, highlight=False, soft_wrap=True)
+    return loaded
 
 
 class _BuildProgress:
@@ -92,17 +86,15 @@ class _BuildProgress:
         )
 
 
-@app.command(context_settings=old_names(instructions="input", out="output"))
-@_guard
+@commands.command(instructions="input", out="output")
+@with_options(endpoint=EndpointOptions, sampling=SamplingOptions, checkpointing=CheckpointOptions)
 def build(
-    instructions: Annotated[Path, input_option("JSONL rows with 'prompt' (+ 'length').")],
+    *,
+    instructions: InstructionsFile,
     out: Annotated[Path, output_option("Training JSONL to write.")],
     concurrency: Annotated[int, typer.Option(min=1, help="Documents in flight at once.")] = 1,
-    base_url: BaseUrl = None,
-    model: ModelName = None,
-    api_key: ApiKey = "EMPTY",
-    temperature: float = 0.7,
-    top_p: float = 0.9,
+    endpoint: EndpointOptions,
+    sampling: SamplingOptions,
     min_length_ratio: Annotated[
         float, typer.Option(help="Drop outputs below this share of the target.")
     ] = FilterConfig.min_length_ratio,
@@ -115,9 +107,7 @@ def build(
     max_failures_in_a_row: Annotated[
         int, typer.Option(help="Stop calling the endpoint after this many failures in a row.")
     ] = 5,
-    checkpoints: Checkpoints = None,
-    fresh: Fresh = False,
-    keep_memory: KeepMemory = False,
+    checkpointing: CheckpointOptions,
 ) -> None:
     """Run the agent on every instruction (resumable) and keep the documents that pass the filters.
 
@@ -125,32 +115,46 @@ def build(
     and OUTPUT.rejected.jsonl (what the filters dropped, with reasons). Rerunning skips finished rows,
     continues unfinished documents from their checkpoints and re-applies the filters to all rows.
     """
-    from longwriter.agent.context import WriterContext
-    from longwriter.data.build import build_dataset, load_instructions, sibling_paths
-    from longwriter.llm import check_endpoint, resolve_endpoint
-
-    loaded = load_instructions(instructions)
-    _stderr.print(
-        f"{instructions}: {loaded.describe()}", markup=False, highlight=False, soft_wrap=True
-    )
+    loaded = read_instructions(instructions)
     if not loaded.instructions:
         raise ConfigError(f"no usable instruction in {instructions}: {loaded.describe()}")
     check_output_file(out, "--output")
-    keep = batch_checkpoints(checkpoints, fresh, keep_memory)
-    endpoint = resolve_endpoint(base_url, model, api_key)
-    window = check_endpoint(endpoint)
-    context = WriterContext(
-        base_url=endpoint.base_url,
-        model=endpoint.model,
-        api_key=endpoint.api_key,
-        temperature=temperature,
-        top_p=top_p,
-        context_window=window,
-        memory=":memory:",
-    )
+    keep = checkpointing.settings()
+    context = _writer(endpoint, sampling)
     filters = FilterConfig(
         min_length_ratio=min_length_ratio, max_rep4=max_rep4, min_sections=min_sections
     )
+    result = _build(loaded, out, context, keep, concurrency, filters, max_failures_in_a_row)
+    if result.batch.failed:
+        stderr.print(f"{result.batch.failed} failed: rerun the same command to retry them")
+    emit(_summary(loaded, result))
+
+
+def _writer(endpoint: EndpointOptions, sampling: SamplingOptions) -> WriterContext:
+    """The writer's settings: checked before the endpoint is asked for its model and window."""
+    from longwriter.llm import check_endpoint, resolve_endpoint
+
+    sampled = {"temperature": sampling.temperature, "top_p": sampling.top_p, "memory": ":memory:"}
+    options = {"base_url": endpoint.base_url, "model": endpoint.model, "api_key": endpoint.api_key}
+    context = writer_context(options | sampled)
+    resolved = resolve_endpoint(endpoint.base_url, endpoint.model, endpoint.api_key)
+    window = check_endpoint(resolved)
+    served = {"base_url": resolved.base_url, "model": resolved.model, "api_key": resolved.api_key}
+    return writer_context(served | {"context_window": window}, base=context)
+
+
+def _build(
+    loaded: InstructionFile,
+    out: Path,
+    context: WriterContext,
+    keep: BatchCheckpoints,
+    concurrency: int,
+    filters: FilterConfig,
+    max_failures_in_a_row: int,
+) -> BuildResult:
+    """Write the documents under a progress bar and filter them into the training set."""
+    from longwriter.data.build import build_dataset, sibling_paths
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -173,35 +177,34 @@ def build(
                 progress=_BuildProgress(bar),
             )
 
-    with Progress(*columns, console=_stderr) as bar:
-        result = asyncio.run(run(bar))
+    with Progress(*columns, console=stderr) as bar:
+        return asyncio.run(run(bar))
+
+
+def _summary(loaded: InstructionFile, result: BuildResult) -> dict[str, Any]:
+    """The summary of ``dataset build``."""
     batch, split = result.batch, result.split
-    if batch.failed:
-        _stderr.print(f"{batch.failed} failed: rerun the same command to retry them")
-    _emit(
-        {
-            "out": str(result.out_path),
-            "instructions": len(loaded.instructions),
-            "skipped_input": {
-                "bad_lines": loaded.bad_lines,
-                "empty": len(loaded.empty),
-                "invalid": len(loaded.invalid),
-                "duplicates": len(loaded.duplicates),
-            },
-            "generated": batch.done,
-            "already_built": batch.skipped,
-            "failed": batch.failed,
-            "errors": [{"key": k, "error": e} for k, e in batch.errors[:10]],
-            "kept": split.kept,
-            "rejected": split.rejected,
-            "reject_reasons": dict(split.reasons),
-            "seconds": round(batch.seconds, 1),
-        }
-    )
+    return {
+        "out": str(result.out_path),
+        "instructions": len(loaded.instructions),
+        "skipped_input": {
+            "bad_lines": loaded.bad_lines,
+            "empty": len(loaded.empty),
+            "invalid": len(loaded.invalid),
+            "duplicates": len(loaded.duplicates),
+        },
+        "generated": batch.done,
+        "already_built": batch.skipped,
+        "failed": batch.failed,
+        "errors": [{"key": k, "error": e} for k, e in batch.errors[:10]],
+        "kept": split.kept,
+        "rejected": split.rejected,
+        "reject_reasons": dict(split.reasons),
+        "seconds": round(batch.seconds, 1),
+    }
 
 
-@app.command()
-@_guard
+@commands.command()
 def stats(
     data: Annotated[Path, typer.Argument(help="Training JSONL (output of `dataset build`).")],
     plot: Annotated[
@@ -220,15 +223,14 @@ def stats(
     table.add_column("share", justify="right")
     for label, count in buckets.items():
         table.add_row(label, str(count), f"{count / summary['rows']:.0%}")
-    _stderr.print(table)
+    stderr.print(table)
     result: dict[str, Any] = {**summary, "buckets": buckets}
     if plot is not None:
         result["plot"] = str(plot_lengths(lengths, plot, title=data.name))
-    _emit(result)
+    emit(result)
 
 
-@app.command(context_settings=old_names(topics="input", t="i", out="output"))
-@_guard
+@commands.command(topics="input", t="i", out="output")
 def instructions(
     topics: Annotated[Path, input_option("Text file, one topic a line.")],
     out: Annotated[Path, output_option("Instruction JSONL to write.")],
@@ -248,4 +250,4 @@ def instructions(
     check_output_file(out, "--output")
     save_jsonl(out, rows)
     lengths = sorted(r["length"] for r in rows)
-    _emit({"out": str(out), "rows": len(rows), "min": lengths[0], "max": lengths[-1]})
+    emit({"out": str(out), "rows": len(rows), "min": lengths[0], "max": lengths[-1]})

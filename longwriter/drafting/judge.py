@@ -15,8 +15,8 @@ from longwriter.text import (
     ngram_set,
     repeated_ngram_share,
 )
+from longwriter.text.lang import CJK_LANGUAGES
 
-_CJK_LANGS = {"zh", "ja", "ko"}
 LOOP_LINES = 2  # duplicated lines in one draft that mean the model is looping
 EDITS = ("dedupe", "condense")
 """Revisions made without the model (the draft's text is cut, nothing new is generated)."""
@@ -51,8 +51,8 @@ def wrong_language(text: str, expected: str) -> str | None:
     got = detect_language(text)
     if got == expected:
         return None
-    if (got in _CJK_LANGS) != (expected in _CJK_LANGS) or (
-        got in _CJK_LANGS and expected in _CJK_LANGS
+    if (got in CJK_LANGUAGES) != (expected in CJK_LANGUAGES) or (
+        got in CJK_LANGUAGES and expected in CJK_LANGUAGES
     ):
         return got
     return None

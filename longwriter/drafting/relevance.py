@@ -81,10 +81,8 @@ WATCH_MIN_WORDS = 12
 """Shorter paragraphs (a heading, a line of a list) are left to the filter: too little to judge."""
 DRIFT_RUN = 3
 """This many complete sentences in a row away from the subject end a reply (the filter cuts such a
-run anyway, see :func:`drifting`). Replayed on the replies of two traced 3,000-word vLLM runs, the
-share of generated words the filter kept was 0.53 when only whole paragraphs stopped a reply, 0.62
-at two sentences, 0.60 at three; three, because a weak model sometimes comes back after two (the
-embedded SmolLM2 on a 150-word note about harbours: 29 words kept at two, 73 without)."""
+run anyway, see :func:`drifting`): three, not two, because a weak model sometimes comes back after
+two (docs/design-notes.md, "Drift")."""
 RUN_ON_CHARS = 4000
 """A sentence still open after this many characters (a list of URLs, "a. a. a. ...") is skipped by
 the sentence check, so each piece costs at most this much splitting: the watch stays linear."""
@@ -97,10 +95,8 @@ def drift_watch(
     """A stream watch (``Models.call(watch=...)``) that stops a reply once it leaves the subject:
     at a complete paragraph that :func:`keep_on_subject` would drop whole, or (with ``sentences``)
     as soon as the paragraph being written has :data:`DRIFT_RUN` complete sentences in a row away
-    from the subject.
-    A small model that leaves the subject rarely comes back: in a 3,000-word run on vLLM (SmolLM2,
-    the server's own sampling) the filter kept 44% of a reply's first 100 words, 21% of the next 100
-    and 10% after 200. Each sentence is scored once, when the next one begins."""
+    from the subject. A small model that leaves the subject rarely comes back, so the rest of such a
+    reply is not worth paying for. Each sentence is scored once, when the next one begins."""
     judged = 0  # where the paragraph being written starts
     tail = 0  # where its sentence being written starts
     seen = 0  # how much of the text was looked at

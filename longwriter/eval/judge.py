@@ -44,8 +44,8 @@ DIMENSION_LABELS = {
     "reading_experience": "Reading Experience",
 }
 # JSON schema for servers with constrained decoding (vLLM, llama.cpp): ratings can only be 1-5. The
-# analysis is capped (a rambling small model cannot eat the token budget); llama-cpp-python 0.3.36
-# fails to parse the grammar of a 1,200-character cap and its server then crashes, 800 works.
+# analysis is capped (a rambling small model cannot eat the token budget), low enough that
+# llama-cpp-python can compile the cap into a grammar (docs/design-notes.md).
 JUDGE_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -192,6 +192,7 @@ class JudgeConfig:
 
     endpoint: Endpoint
     temperature: float = 0.3
+    top_p: float = 0.95
     attempts: int = 3
     max_tokens: int = 1024
     timeout: float = 300.0
@@ -232,6 +233,7 @@ class Judge:
         llm = chat_model(
             cfg.endpoint,
             temperature=cfg.temperature,
+            top_p=cfg.top_p,
             max_tokens=cfg.max_tokens,
             extra_body={
                 "max_tokens": cfg.max_tokens,  # llama.cpp's server ignores max_completion_tokens

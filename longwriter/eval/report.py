@@ -146,6 +146,25 @@ def _nll_at(series: dict[str, list[Any]] | None, position: int) -> float | None:
     return float(series["mean_cum_nll"][best])
 
 
+SUMMARY_ROWS: tuple[tuple[str, Callable[[RunResult], Any]], ...] = (
+    ("S_l (length)", lambda r: r.length["S_l"]),
+    ("S_q (quality)", _quality("S_q")),
+    ("S = (S_l + S_q) / 2", _quality("S")),
+    (
+        "judged / judge failures",
+        lambda r: f"{r.quality['judged']} / {r.quality['failed']}" if r.quality else None,
+    ),
+    ("mean required words", lambda r: _whole(r.length["mean_required"])),
+    ("mean produced words", lambda r: _whole(r.length["mean_produced"])),
+    ("missing predictions (S_l 0)", lambda r: r.length["missing"]),
+    ("empty responses", lambda r: r.length["empty_responses"]),
+    ("mean seconds per row", lambda r: r.seconds_mean),
+    ("mean completion tokens", lambda r: _whole(r.completion_tokens_mean)),
+    ("mean NLL (nats/token)", lambda r: r.nll["mean_nll"] if r.nll else None),
+)
+"""The rows of the summary table: a label and how to read it off a run."""
+
+
 def build_report(
     runs: Sequence[RunResult], out: Path, *, title: str = "LongBench-Write evaluation"
 ) -> Path:
@@ -158,45 +177,45 @@ def build_report(
         [[r.label, f"`{r.pred_path.name}`", r.mode, r.model, r.length["n"]] for r in runs],
     )
     lines += ["## Summary", ""]
-    lines += _table(
-        ["metric", *labels],
-        _metric_rows(
-            runs,
-            [
-                ("S_l (length)", lambda r: r.length["S_l"]),
-                ("S_q (quality)", _quality("S_q")),
-                ("S = (S_l + S_q) / 2", _quality("S")),
-                (
-                    "judged / judge failures",
-                    lambda r: (
-                        f"{r.quality['judged']} / {r.quality['failed']}" if r.quality else None
-                    ),
-                ),
-                ("mean required words", lambda r: _whole(r.length["mean_required"])),
-                ("mean produced words", lambda r: _whole(r.length["mean_produced"])),
-                ("missing predictions (S_l 0)", lambda r: r.length["missing"]),
-                ("empty responses", lambda r: r.length["empty_responses"]),
-                ("mean seconds per row", lambda r: r.seconds_mean),
-                ("mean completion tokens", lambda r: _whole(r.completion_tokens_mean)),
-                ("mean NLL (nats/token)", lambda r: r.nll["mean_nll"] if r.nll else None),
-            ],
-        ),
-    )
-    lines += ["## Length score by required length", ""]
+    lines += _table(["metric", *labels], _metric_rows(runs, SUMMARY_ROWS))
+    lines += _length_section(runs, out)
+    lines += _quality_section(runs)
+    if any(r.reader for r in runs):
+        lines += ["## What a reader reads", ""]
+        lines += _table(
+            ["metric", *labels],
+            _metric_rows(runs, [(name, _reader(key)) for name, key in READER_ROWS]),
+        )
+    lines += _nll_section(runs, out)
+    lines += ["## Per row", ""]
+    lines += _per_row_table(runs)
+    return save_text(out, "\n".join(lines))
+
+
+def _length_section(runs: Sequence[RunResult], out: Path) -> list[str]:
+    """S_l per required-length bucket, and the plot of produced against required length."""
+    lines = ["## Length score by required length", ""]
     buckets = list(dict.fromkeys(b for r in runs for b in r.length["buckets"]))
     lines += _table(
-        ["required words", *(f"{label} S_l (n)" for label in labels)],
+        ["required words", *(f"{r.label} S_l (n)" for r in runs)],
         [[b, *(_bucket_cell(r.length["buckets"].get(b)) for r in runs)] for b in buckets],
     )
     length_png = plot_length(
         {r.label: plot_points(r.lengths) for r in runs},
         out.with_name(f"{out.stem}.length.png"),
     )
-    lines += [f"![produced vs required length]({length_png.name})", ""]
-    if any(r.quality for r in runs):
-        lines += ["## Quality by dimension (0-100)", ""]
-        lines += _table(
-            ["dimension", *labels],
+    return [*lines, f"![produced vs required length]({length_png.name})", ""]
+
+
+def _quality_section(runs: Sequence[RunResult]) -> list[str]:
+    """The judge's scores per dimension (nothing when no run was judged)."""
+    if not any(r.quality for r in runs):
+        return []
+    return [
+        "## Quality by dimension (0-100)",
+        "",
+        *_table(
+            ["dimension", *(r.label for r in runs)],
             [
                 [
                     DIMENSION_LABELS[d],
@@ -204,30 +223,27 @@ def build_report(
                 ]
                 for d in DIMENSIONS
             ],
-        )
-    if any(r.reader for r in runs):
-        lines += ["## What a reader reads", ""]
-        lines += _table(
-            ["metric", *labels],
-            _metric_rows(runs, [(name, _reader(key)) for name, key in READER_ROWS]),
-        )
-    if any(r.nll_series for r in runs):
-        lines += ["## Cumulative average NLL", ""]
-        positions = [
-            p for p in NLL_POSITIONS if any(_nll_at(r.nll_series, p) is not None for r in runs)
-        ]
-        lines += _table(
-            ["token position", *labels],
-            [[p, *(_nll_at(r.nll_series, p) for r in runs)] for p in positions],
-        )
-        nll_png = plot_nll(
-            {r.label: r.nll_series for r in runs if r.nll_series},
-            out.with_name(f"{out.stem}.nll.png"),
-        )
-        lines += [f"![cumulative NLL]({nll_png.name})", ""]
-    lines += ["## Per row", ""]
-    lines += _per_row_table(runs)
-    return save_text(out, "\n".join(lines))
+        ),
+    ]
+
+
+def _nll_section(runs: Sequence[RunResult], out: Path) -> list[str]:
+    """The cumulative average NLL at fixed token positions, and its plot (nothing without NLL)."""
+    if not any(r.nll_series for r in runs):
+        return []
+    lines = ["## Cumulative average NLL", ""]
+    positions = [
+        p for p in NLL_POSITIONS if any(_nll_at(r.nll_series, p) is not None for r in runs)
+    ]
+    lines += _table(
+        ["token position", *(r.label for r in runs)],
+        [[p, *(_nll_at(r.nll_series, p) for r in runs)] for p in positions],
+    )
+    nll_png = plot_nll(
+        {r.label: r.nll_series for r in runs if r.nll_series},
+        out.with_name(f"{out.stem}.nll.png"),
+    )
+    return [*lines, f"![cumulative NLL]({nll_png.name})", ""]
 
 
 def _bucket_cell(bucket: dict[str, Any] | None) -> str:

@@ -20,7 +20,13 @@ from langchain_core.messages import HumanMessage
 
 from longwriter.batch.resumable import BatchEvent, BatchSummary, run_resumable
 from longwriter.eval.rows import Task
-from longwriter.llm import Endpoint, chat_model, sampling_defaults
+from longwriter.llm import (
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    Endpoint,
+    chat_model,
+    sampling_defaults,
+)
 from longwriter.text import count_words_longbench, estimate_tokens
 
 if TYPE_CHECKING:
@@ -39,8 +45,8 @@ class RunConfig:
     mode: Mode
     endpoint: Endpoint
     context_window: int
-    temperature: float = 0.7
-    top_p: float = 0.9
+    temperature: float = DEFAULT_TEMPERATURE
+    top_p: float = DEFAULT_TOP_P
     max_tokens: int | None = None
     """Direct mode's completion budget; None = the context window minus the prompt."""
     give_length: bool = False

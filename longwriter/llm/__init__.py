@@ -13,8 +13,11 @@ from longwriter.llm.endpoint import (
     served_models,
     server_kind,
 )
+from longwriter.llm.sampling import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
 
 __all__ = [
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_TOP_P",
     "Endpoint",
     "accepts_min_tokens",
     "chat_model",

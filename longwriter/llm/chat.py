@@ -142,8 +142,8 @@ def stream_until(
 ) -> Streamed:
     """Stream a reply and stop reading it when its end loops (:func:`longwriter.text.looping`) or
     ``watch`` says so: closing the stream makes the server abort the request, so a loop or a drift
-    costs a few hundred tokens instead of all of ``max_tokens`` (on vLLM with its own sampling,
-    SmolLM2 looped to the limit). Says why it was cut (:data:`LOOP_FINISH`, :data:`DRIFT_FINISH`)."""
+    costs a few hundred tokens instead of all of ``max_tokens`` (a small model that loops goes on to
+    the limit). Says why it was cut (:data:`LOOP_FINISH`, :data:`DRIFT_FINISH`)."""
     reply: BaseMessageChunk | None = None
     unchecked = pieces = 0
     for chunk in chat.stream(messages, **kwargs):

@@ -17,7 +17,7 @@ from langchain_openai import ChatOpenAI
 
 from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, EMBEDDED_SAMPLING, ServerLease, acquire
-from longwriter.llm.sampling import ServerKind
+from longwriter.llm.sampling import DEFAULT_TEMPERATURE, DEFAULT_TOP_P, ServerKind
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +172,8 @@ def server_kind(endpoint: Endpoint) -> ServerKind:
 
 def sampling_defaults(endpoint: Endpoint) -> dict[str, float]:
     """Sampling extras sent to ``endpoint`` unless the caller's ``extra_body`` overrides them: the
-    embedded model's repeat penalty; other servers sample as they are configured. (``min_p`` 0.05
-    on vLLM was tried: SmolLM2 looped more, the anti-loop levels (then warmer) drifted, and sections came
-    out short and slow.)"""
+    embedded model's repeat penalty; other servers sample as they are configured (no ``min_p``: it
+    made a small model loop more, see docs/design-notes.md)."""
     return dict(EMBEDDED_SAMPLING) if endpoint.embedded else {}
 
 
@@ -186,8 +185,8 @@ def accepts_min_tokens(kind: ServerKind) -> bool:
 def chat_model(
     endpoint: Endpoint,
     *,
-    temperature: float = 0.7,
-    top_p: float = 0.95,
+    temperature: float = DEFAULT_TEMPERATURE,
+    top_p: float = DEFAULT_TOP_P,
     max_tokens: int | None = None,
     extra_body: dict[str, Any] | None = None,
     timeout: float = 600.0,

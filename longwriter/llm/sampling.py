@@ -1,17 +1,14 @@
 """Anti-loop sampling: what to send a server when its model's drafts degenerate into loops.
 
-Small models loop without a repetition penalty (SmolLM2 on vLLM with the server's own sampling: section
-rep4 0.65-0.88), and each server names its penalty differently: vLLM and llama.cpp take a multiplicative
-repetition penalty (``repetition_penalty`` / ``repeat_penalty``, 1 = off), OpenAI-style servers only the
-additive ``frequency_penalty``/``presence_penalty``. The agent raises the penalty a level each time a
-draft degenerates and keeps that level for the rest of the run, so the user never has to know a model's
-magic number; a penalty the user set is a floor, never lowered. A level can also be too much: SmolLM2
-on vLLM at level 2 (penalty 1.2, temperature 0.9) wrote word salad ("hair white flippers sheep skin
-coffee lemonade tapestry ..."), 16 calls and 8,000 tokens of which the content filter kept nothing.
-So a level above the first whose replies come back barren is left for the one below, and the run
-never climbs to it again (:class:`LoopLadder`). Levels change the penalty only, not the temperature:
-on vLLM (SmolLM2, top_p 0.9, penalty 1.1, 8 section requests each) the content filter kept 64% of
-the words written at temperature 0.6, 56% at 0.7 and 45% at 0.8; warmer text drifts.
+Small models loop without a repetition penalty, and each server names its penalty differently: vLLM
+and llama.cpp take a multiplicative repetition penalty (``repetition_penalty`` / ``repeat_penalty``,
+1 = off), OpenAI-style servers only the additive ``frequency_penalty``/``presence_penalty``. The agent
+raises the penalty a level each time a draft degenerates and keeps that level for the rest of the run,
+so the user never has to know a model's magic number; a penalty the user set is a floor, never
+lowered. A level can also be too much (a small model then writes word salad that the content filter
+throws away), so a level above the first whose replies come back barren is left for the one below,
+and the run never climbs to it again (:class:`LoopLadder`). Levels change the penalty only, not the
+temperature: warmer text drifts. The measurements: docs/design-notes.md, "Anti-loop sampling".
 """
 
 from __future__ import annotations
@@ -22,9 +19,15 @@ from typing import Any, Literal
 
 ServerKind = Literal["vllm", "llama.cpp", "openai"]
 
+DEFAULT_TEMPERATURE = 0.7
+"""Sampling temperature of writing calls, unless a caller sets its own (warmer text drifts)."""
+DEFAULT_TOP_P = 0.9
+"""Nucleus sampling of writing calls, unless a caller sets its own: the probability mass sampled
+from."""
+
 MAX_LOOP_LEVEL = 3
-# Multiplicative penalty per level: 1.1 stopped SmolLM2's loops on vLLM (section rep4 0.65-0.88 down to
-# 0.01-0.02); llama.cpp's embedded default is already 1.15, so its levels start above that.
+# Multiplicative penalty per level: the first level is the lowest that stopped a small model's loops
+# on vLLM; llama.cpp's embedded default is already 1.15, so its levels start above that.
 _MULTIPLICATIVE = {
     "vllm": ("repetition_penalty", (1.0, 1.1, 1.2, 1.3)),
     "llama.cpp": ("repeat_penalty", (1.0, 1.25, 1.35, 1.45)),

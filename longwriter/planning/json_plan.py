@@ -37,9 +37,8 @@ def plan_tokens(sections: int) -> int:
 
 def plan_watch(sections: int) -> Callable[[str], bool]:
     """A stream watch for a JSON plan: stop reading once it holds more sections than the
-    ``sections`` asked for, or two whose heading and main point both repeat earlier ones (the
-    rest is paid for and then merged or rejected: SmolLM2 on vLLM wrote 17 sections under one
-    heading, 840 tokens, when asked for 8). Only complete sections count, looked at when one
+    ``sections`` asked for, or two whose heading and main point both repeat earlier ones: the rest
+    would be paid for and then merged or rejected. Only complete sections count, looked at when one
     closes."""
     seen = 0
 

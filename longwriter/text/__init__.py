@@ -3,7 +3,8 @@
 from longwriter.text.form import DocumentForm, document_form
 from longwriter.text.headings import duplicate_headings, heading_problems
 from longwriter.text.labels import strip_step_labels
-from longwriter.text.lang import detect_language, document_language, requested_language
+from longwriter.text.lang import detect_language, document_language
+from longwriter.text.lang_request import requested_language
 from longwriter.text.metrics import (
     duplicated_lines,
     length_score,

@@ -3,6 +3,8 @@
 HAN = "\u3005\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 KANA = "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\uff66-\uff9d"
 HANGUL = "\uac00-\ud7a3"
+# Latin letters: ASCII, Latin-1, Latin Extended-A/B and Latin Extended Additional (Vietnamese).
+LATIN = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff"
 # Characters that count as one word / token each.
 CJK = HAN + KANA + HANGUL
 # Combining marks that continue a word (Python's \w does not match them).

@@ -323,6 +323,11 @@ def head_phrase(text: str) -> str:
     return _EN_CONNECTOR_TAIL.sub("", " ".join(words)).strip(_EDGE + " ")
 
 
+def capitalised(text: str) -> str:
+    """``text`` with its first character in upper case (a heading made from a phrase)."""
+    return text[:1].upper() + text[1:]
+
+
 def _key(heading: str) -> frozenset[str]:
     """Content words of a heading, for comparing headings: stopwords dropped, and the "(2)" or
     "(2/3)" that numbers a repeated or split heading and a trailing enumerator ("Tools: 2")."""

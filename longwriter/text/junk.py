@@ -1,6 +1,6 @@
 """Junk: debris of scraped web text that small models emit inside prose.
 
-The 1,500-word coffee demo of the embedded model had a paragraph reading
+Small models write paragraphs such as
 ``4729016_nfljfx583bkg 2022-07-13T12:19:45+0Zillion [#GruyCrocks].com.au/...``. Such tokens are
 URLs and bare domains, e-mail addresses, @handles, #hashtags, hash-like ids, date-times, HTML/XML
 tags and entities, template/JSON debris (``{{``, ``[[``, ``{"``), file names and a plan's list
@@ -8,8 +8,7 @@ numbers run into prose (``Health Clinics, 4. 5. Solar Microgrids``). A token tha
 appears in the instruction (an essay about #MeToo, a guide to ``config.yaml``) is not junk.
 
 The patterns are anchored at the start of a run (look-behinds), so every scan is linear in the text.
-All 26 junk paragraphs of the labelled set (286) are found, with no false alarm; prose lookalikes
-(COVID-19, 2:01:09, e.g., U.S., C#, ASP.NET, A-7/W35) are left alone. Token rules have known blind
+Prose lookalikes (COVID-19, 2:01:09, e.g., U.S., C#, ASP.NET, A-7/W35) are left alone. Token rules have known blind
 spots: a bare ".com.au/..." without a name, and snake_case identifiers in a programming guide are
 flagged unless the instruction uses them.
 """

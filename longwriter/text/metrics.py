@@ -1,8 +1,7 @@
 """Repetition metrics and the LongBench-Write length score.
 
 Repetition is counted up to numbers: a loop that counts ("The Printing Press: 1450", "The Printing
-Press: 1485", ... for 40 lines: SmolLM2 on vLLM) repeats like any other, though no two of its lines
-are equal.
+Press: 1485", ...) repeats like any other, though no two of its lines are equal.
 """
 
 import re
@@ -66,9 +65,8 @@ def repeated_ngram_share(text: str, n: int = 4) -> float:
 LOOP_WINDOW = 120
 """Words at the end of a text in generation that :func:`looping` looks at."""
 LOOP_SHARE = 0.5
-"""Share of repeated 4-grams in that window from which the text counts as looping (SmolLM2's loops
-repeat a sentence or a paragraph word for word: shares of 0.8-1.0; a 120-word stretch of its prose
-without a loop stays under 0.1)."""
+"""Share of repeated 4-grams in that window from which the text counts as looping: far below a loop
+that repeats a sentence word for word, far above prose without one (docs/design-notes.md)."""
 
 
 def looping(text: str) -> bool:

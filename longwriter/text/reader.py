@@ -1,10 +1,9 @@
 """What a reader reads: paragraphs off the subject, meta-talk, junk and bad headings, per section.
 
 Pure: no model code is imported, the embedding function is passed in. An absolute cosine threshold
-belongs to one embedder and language (the median cosine of a subject to unrelated paragraphs is
-0.02 under MiniLM in English and 0.38 in Chinese; to its own paragraph 0.72 and 0.53), so
-:class:`SubjectScorer` calibrates itself per run against a null bank shipped in
-``data/null_{en,zh}.txt``: 64 unrelated paragraphs per language, each with a one-line subject.
+belongs to one embedder and language, so :class:`SubjectScorer` calibrates itself per run against a
+null bank shipped in ``data/null_{en,zh}.txt``: 64 unrelated paragraphs per language, each with a
+one-line subject.
 
 - Score 0: the median cosine of the bank paragraphs to the run's subject (unrelated text).
 - Score 1: the positive level: each bank subject against its own paragraph, in units of that
@@ -12,24 +11,11 @@ belongs to one embedder and language (the median cosine of a subject to unrelate
   text about a subject typically is, under this embedder.
 
 Drift in generated documents is mostly to neighbouring subjects (goats in a history of coffee, the
-Sufi order instead of Sufi coffee drinking), which sit above unrelated text: the rule "no closer
-than unrelated text typically is" (below the null 90th percentile) found 21% of the hand-labelled
-off-subject English paragraphs under MiniLM (precision 1.0). Measured at :data:`OFF_SUBJECT_BELOW`
-with ``benchmarks/calibrate_reader.py`` on tests/data/reader (286 paragraphs):
-
-======================  =========  ======  ==========================================
-embedder, language      precision  recall  note
-======================  =========  ======  ==========================================
-MiniLM, English         0.89       0.71    0.5: 0.72 / 0.83; 0.4: 0.80 / 0.74
-MiniLM int8 (onnx), en  0.89       0.70    the core install's; positive level 6.1
-hashing, Chinese        0.75       0.78    also MiniLM's fallback for Chinese
-MiniLM, Chinese         --         --      positive level 1.4: no verdicts
-hashing, English        --         --      positive level 1.4: no verdicts
-======================  =========  ======  ==========================================
-
-On the embedded model's own paragraphs (19, English) MiniLM found 4 of 16 labelled off-subject,
-with no false alarm: incoherent paragraphs that keep naming the subject read as on the subject to
-an embedding; meta-talk (:mod:`longwriter.text.meta`) catches most of the rest.
+Sufi order instead of Sufi coffee drinking), which sit above unrelated text, so a paragraph is off
+the subject below a fraction of the positive level rather than below unrelated text. Incoherent
+paragraphs that keep naming the subject read as on the subject to an embedding; meta-talk
+(:mod:`longwriter.text.meta`) catches most of those. The thresholds were measured with
+``benchmarks/calibrate_reader.py`` on tests/data/reader; the figures: docs/design-notes.md, "Reader".
 """
 
 from __future__ import annotations
@@ -54,19 +40,15 @@ Embed = Callable[[Sequence[str]], list[list[float]]]
 NULL_QUANTILE = 0.9
 """The null spread of a reference is this quantile of its bank cosines minus their median."""
 OFF_SUBJECT_BELOW = 0.35
-"""A text scoring below this fraction of the positive level is off the subject. The sweep's best F1
-for hashing on Chinese (0.76) and for MiniLM on English (0.79)."""
+"""A text scoring below this fraction of the positive level is off the subject (the best F1 of the
+calibration sweep, for MiniLM on English and hashing on Chinese alike)."""
 MIN_POSITIVE_LEVEL = 2.0
 """An embedder that places text about a subject less than this many null spreads above unrelated text
-cannot tell subjects apart well enough to act on: its scorer flags nothing. Measured positive levels:
-MiniLM 6.2 on the English bank and 1.4 on the Chinese one, hashing 1.4 and 5.0. At 1.4 the threshold
-falls inside the null distribution (0.35 x 1.4 spreads: about its 75th percentile), where on-subject
-paragraphs that do not repeat the subject's words also fall: precision stayed at or below 0.58 at every
-threshold that found a tenth of the off-subject paragraphs of the labelled set (hashing on English,
-MiniLM on Chinese)."""
+cannot tell subjects apart well enough to act on: its scorer flags nothing, since its threshold falls
+inside the null distribution, among on-subject paragraphs that do not repeat the subject's words."""
 MIN_SPREAD = 0.01
-"""Floor of a null spread, in cosine: sparse embedders give most unrelated pairs exactly 0 (spreads
-measured here: 0.04-0.16 under MiniLM and hashing)."""
+"""Floor of a null spread, in cosine: sparse embedders give most unrelated pairs exactly 0 (a floor
+well below the spreads of the banks)."""
 _BANKS = {"zh": "null_zh.txt"}
 _DEFAULT_BANK = "null_en.txt"
 _BLOCKS = re.compile(r"\n[ \t]*\n")
@@ -156,10 +138,9 @@ class _Reference:
 
 
 SENTENCE_OFF_BELOW = 0.25
-"""A sentence scoring below this is away from the subject. Sentence scores of the embedded model's
-drifting paragraphs (MiniLM, a feature on urban beekeeping): on-subject sentences 0.45-1.0, the
-rambling ones that a paragraph-level score lets through (it is carried by one or two sentences that
-name the subject) -0.15-0.2."""
+"""A sentence scoring below this is away from the subject: between the on-subject sentences of a
+drifting paragraph and the rambling ones that a paragraph-level score lets through (it is carried by
+one or two sentences that name the subject)."""
 DRIFT_SHARE = 0.5
 """A paragraph of at least :data:`MIN_DRIFT_SENTENCES` sentences with this share of its words in
 sentences away from the subject has drifted off it, whatever it scores as a whole."""
@@ -192,17 +173,16 @@ class SubjectScorer:
     (:func:`longwriter.text.subject.subject_of`). Subject, bank and point vectors are kept.
 
     ``fallback`` (a lexical embedder: the hashing one) is used instead of ``embed`` when it tells
-    the bank's subjects apart better in this language: MiniLM is an English model (positive level
-    1.4 on the Chinese bank, hashing 5.0; on the English bank 6.2 against 1.4).
+    the bank's subjects apart better in this language: MiniLM is an English model, and on Chinese
+    hashing does better.
 
     A section's main point counts differently by the kind of embedder (``lexical``): a lexical one
     sees a paragraph on Yemen's Sufi monks as unrelated to "the history of coffee" unless the
     point's words are there, so the point lifts (the mean of both relevances); a semantic one
     relates them itself, and a point restating the subject in general words ("the craft traditions
     of glassmaking") lifted paragraphs on pottery and woodworking, so there the point can only
-    lower (the lower of the subject's and the mean). Labelled set at 0.35: MiniLM on English,
-    mean 0.93 / 0.61 (precision / recall), lower 0.89 / 0.71, subject alone 0.91 / 0.62; hashing
-    on Chinese, mean 0.75 / 0.78, lower 0.63 / 0.80, subject alone 0.64 / 0.76.
+    lower (the lower of the subject's and the mean). The labelled set's figures for each choice:
+    docs/design-notes.md.
     """
 
     def __init__(

@@ -10,42 +10,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import inspect
-import json
-import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from longwriter.batch.resumable import BatchEvent
 from longwriter.cli_support import (
-    ApiKey,
-    BaseUrl,
-    JudgeApiKey,
-    JudgeBaseUrl,
-    JudgeModel,
-    ModelName,
-    guarded,
+    CommandGroup,
+    EndpointOptions,
+    InstructionsFile,
+    JudgeOptions,
+    Temperature,
+    TopP,
+    emit,
     input_option,
-    old_names,
     output_option,
-    setup_logging,
+    stderr,
+    with_options,
 )
+from longwriter.data.cli import read_instructions
 from longwriter.errors import ConfigError
 from longwriter.train.common import TrainReport
 
-app = typer.Typer(
-    help="Fine-tune on long-output data: SFT with token-averaged loss, DPO pairs, DPO (TRL).",
-    no_args_is_help=True,
-)
-_stderr = Console(stderr=True)
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from longwriter.data.build import Instruction
+    from longwriter.eval.rows import Task
 
+commands = CommandGroup(
+    "Fine-tune on long-output data: SFT with token-averaged loss, DPO pairs, DPO (TRL).",
+    interrupted="interrupted",
+    extra="train",
+)
+app = commands.app
 
 # Options shared by the training commands (see _tune_options).
 Model = Annotated[
@@ -75,19 +75,6 @@ Attn = Annotated[str | None, typer.Option(help="Attention kernel, e.g. flash_att
 DeepSpeed = Annotated[str | None, typer.Option(help="DeepSpeed JSON config (passed through).")]
 SaveSteps = Annotated[int, typer.Option(min=0, help="Checkpoint every N steps (0: end only).")]
 Seed = Annotated[int, typer.Option(help="Random seed.")]
-
-
-@app.callback()
-def _setup() -> None:
-    """Warnings and errors go to stderr."""
-    setup_logging(_stderr)
-
-
-_guard = guarded(_stderr, interrupted="interrupted", extra="train")
-
-
-def _emit(summary: dict[str, Any]) -> None:
-    print(json.dumps(summary, ensure_ascii=False, default=str), flush=True)
 
 
 def _report_fields(report: TrainReport) -> dict[str, Any]:
@@ -134,41 +121,36 @@ def _tune_options(
     return {**fields, "lora_alpha": 2 * lora_r}
 
 
-def _training_command(run: Callable[..., TrainReport]) -> Callable[..., None]:
-    """A training command: the options of ``run`` followed by those of :func:`_tune_options`.
+def _training_command(
+    old_input: str,
+) -> Callable[[Callable[..., TrainReport]], Callable[..., None]]:
+    """Register a training command: the options of ``run``, then those of :func:`_tune_options`,
+    which ``run`` gets as ``tune`` (the TuneOptions fields); ``--OLD_INPUT`` and ``--out`` still
+    read as -i and -o. The command prints the report's summary."""
 
-    ``run`` gets its own options and ``tune`` (the TuneOptions fields) and returns the report; the
-    command prints its summary. Typer reads the merged ``__signature__``.
-    """
-    own = inspect.signature(run, eval_str=True).parameters
-    shared = inspect.signature(_tune_options, eval_str=True).parameters
+    def register(run: Callable[..., TrainReport]) -> Callable[..., None]:
+        @functools.wraps(run)
+        def command(**options: Any) -> None:
+            with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs to stdout
+                report = run(**options)
+            emit(_report_fields(report))
 
-    @functools.wraps(run)
-    def command(**options: Any) -> None:
-        tune = _tune_options(**{name: options.pop(name) for name in shared})
-        with contextlib.redirect_stdout(sys.stderr):  # the Trainer prints its logs to stdout
-            report = run(tune=tune, **options)
-        _emit(_report_fields(report))
+        shared = with_options(tune=_tune_options)(command)
+        return commands.command(**{old_input: "input", "out": "output"})(shared)
 
-    params = [p for name, p in own.items() if name != "tune"] + list(shared.values())
-    keyword_only = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
-    signature = inspect.Signature(keyword_only, return_annotation=None)
-    command.__signature__ = signature  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in keyword_only} | {"return": None}
-    return command
+    return register
 
 
-@app.command(context_settings=old_names(data="input", out="output"))
-@_guard
-@_training_command
+@_training_command("data")
 def sft(
     data: Annotated[Path, input_option("Training JSONL (`dataset build` output).")],
-    tune: dict[str, Any],
     mix: Annotated[Path | None, typer.Option(help="General chat data to mix in.")] = None,
     mix_ratio: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="Share of general examples in the mix.")
     ] = 0.5,
     packing: Annotated[bool, typer.Option("--packing/--no-packing")] = True,
+    *,
+    tune: dict[str, Any],
 ) -> TrainReport:
     """Supervised fine-tuning; the loss is averaged over all target tokens of each batch."""
     from longwriter.train.sft import SFTOptions, run_sft
@@ -177,16 +159,15 @@ def sft(
     return run_sft(SFTOptions(data=data, mix=mix, mix_ratio=mixed, packing=packing, **tune))
 
 
-@app.command(context_settings=old_names(pairs="input", out="output"))
-@_guard
-@_training_command
+@_training_command("pairs")
 def dpo(
     pairs: Annotated[Path, input_option("Preference JSONL (`train dpo-pairs` output).")],
-    tune: dict[str, Any],
     beta: Annotated[float, typer.Option(help="DPO beta (deviation from the reference).")] = 0.1,
     sft_weight: Annotated[
         float, typer.Option(min=0.0, help="Add an NLL loss on the chosen answers.")
     ] = 0.0,
+    *,
+    tune: dict[str, Any],
 ) -> TrainReport:
     """DPO on preference pairs (LoRA: the reference is the model with the adapter off)."""
     from longwriter.train.dpo import DPOOptions, run_dpo
@@ -194,10 +175,17 @@ def dpo(
     return run_dpo(DPOOptions(pairs=pairs, beta=beta, sft_weight=sft_weight, **tune))
 
 
-@app.command("dpo-pairs", context_settings=old_names(instructions="input", out="output"))
-@_guard
+PAIR_TEMPERATURE = 0.8
+PAIR_TOP_P = 0.95
+"""``dpo-pairs`` samples warmer and wider than the writer: the outputs of one instruction must
+differ for a ranking to find a clear pair."""
+
+
+@commands.command("dpo-pairs", instructions="input", out="output")
+@with_options(endpoint=EndpointOptions, judge=JudgeOptions)
 def dpo_pairs(
-    instructions: Annotated[Path, input_option("JSONL rows with 'prompt' (+ 'length').")],
+    *,
+    instructions: InstructionsFile,
     out: Annotated[Path, output_option("Pairs JSONL to write.")],
     samples: Annotated[int, typer.Option(min=2, help="Outputs sampled per instruction.")] = 4,
     mode: Annotated[
@@ -206,36 +194,28 @@ def dpo_pairs(
     margin: Annotated[
         float, typer.Option(min=0.0, help="Minimum score gap (0-100) between chosen and rejected.")
     ] = 10.0,
-    base_url: BaseUrl = None,
-    model: ModelName = None,
-    api_key: ApiKey = "EMPTY",
-    temperature: float = 0.8,
-    top_p: float = 0.95,
+    endpoint: EndpointOptions,
+    temperature: Temperature = PAIR_TEMPERATURE,
+    top_p: TopP = PAIR_TOP_P,
     max_tokens: Annotated[
         int | None, typer.Option(help="Direct mode budget; default: the context window.")
     ] = None,
-    judge_base_url: JudgeBaseUrl = None,
-    judge_model: JudgeModel = None,
-    judge_api_key: JudgeApiKey = "EMPTY",
+    judge: JudgeOptions,
     concurrency: Annotated[int, typer.Option(min=1, help="Instructions in flight at once.")] = 1,
 ) -> None:
     """Sample outputs per instruction, rank by S_l (+ S_q with a judge), keep clear pairs.
 
     The sampled model is the embedded one unless --base-url names one; with --judge-base-url the
     judge's quality S_q joins the ranking."""
-    if mode not in ("direct", "agent"):
-        raise ConfigError("--mode must be 'direct' or 'agent'")
-    from longwriter.data.build import load_instructions
     from longwriter.train.pairs import build_pairs
 
-    loaded = load_instructions(instructions)
-    _stderr.print(f"{instructions}: {loaded.describe()}", markup=False, highlight=False)
-    sample, quality = _samplers(
-        mode, base_url, model, api_key, temperature, top_p, max_tokens,
-        judge_base_url, judge_model, judge_api_key,
-    )  # fmt: skip
+    if mode not in ("direct", "agent"):
+        raise ConfigError("--mode must be 'direct' or 'agent'")
+    loaded = read_instructions(instructions)
+    sample = _sampler(mode, endpoint, temperature, top_p, max_tokens)
+    quality = _judged(judge)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=_stderr) as bar:
+    with Progress(*columns, TimeElapsedColumn(), console=stderr) as bar:
         task_id = bar.add_task("instructions", total=None)
 
         def progress(event: BatchEvent) -> None:
@@ -254,7 +234,7 @@ def dpo_pairs(
                 progress=progress,
             )
         )
-    _emit(
+    emit(
         {
             "out": str(out),
             "instructions": len(loaded.instructions),
@@ -270,60 +250,60 @@ def dpo_pairs(
     )
 
 
-def _samplers(
-    mode: str,
-    base_url: str | None,
-    model: str | None,
-    api_key: str,
-    temperature: float,
-    top_p: float,
-    max_tokens: int | None,
-    judge_base_url: str | None,
-    judge_model: str | None,
-    judge_api_key: str,
-) -> tuple[Any, Any]:
-    """The sampling function (eval's prediction runner) and the optional judge."""
-    from longwriter.data.build import Instruction
-    from longwriter.eval.judge import Judge, JudgeConfig
-    from longwriter.eval.rows import Prediction, Task
+def _task(item: Instruction) -> Task:
+    """The eval task of an instruction (its target: the given length, else the prompt's)."""
+    from longwriter.eval.rows import Task
+    from longwriter.text import parse_target_words
+
+    target = item.length or parse_target_words(item.prompt) or 0
+    return Task(item.key, item.prompt, target, None, {})
+
+
+def _sampler(
+    mode: str, endpoint: EndpointOptions, temperature: float, top_p: float, max_tokens: int | None
+) -> Any:
+    """The sampling function: eval's prediction runner on the endpoint."""
     from longwriter.eval.runner import RunConfig, predict
     from longwriter.llm import check_endpoint, resolve_endpoint
     from longwriter.llm.local_server import EMBEDDED_CONTEXT
-    from longwriter.text import parse_target_words
-    from longwriter.train.pairs import judge_quality
 
-    endpoint = resolve_endpoint(base_url, model, api_key)
+    resolved = resolve_endpoint(endpoint.base_url, endpoint.model, endpoint.api_key)
     cfg = RunConfig(
         mode="agent" if mode == "agent" else "direct",
-        endpoint=endpoint,
-        context_window=check_endpoint(endpoint) or EMBEDDED_CONTEXT,
+        endpoint=resolved,
+        context_window=check_endpoint(resolved) or EMBEDDED_CONTEXT,
         temperature=temperature,
         top_p=top_p,
         max_tokens=max_tokens,
         give_length=True,
     )
 
-    def task_of(item: Instruction) -> Task:
-        target = item.length or parse_target_words(item.prompt) or 0
-        return Task(item.key, item.prompt, target, None, {})
-
     async def sample(item: Instruction, _index: int) -> str:
-        return str((await predict(task_of(item), cfg))["response"])
+        return str((await predict(_task(item), cfg))["response"])
 
-    if not judge_base_url:
-        return sample, None
-    judge_endpoint = resolve_endpoint(judge_base_url, judge_model, judge_api_key)
-    judge = Judge(JudgeConfig(judge_endpoint, context_window=check_endpoint(judge_endpoint)))
+    return sample
+
+
+def _judged(judge: JudgeOptions) -> Any:
+    """The quality of a sample by the judge, or None without ``--judge-base-url``."""
+    from longwriter.eval.judge import Judge, JudgeConfig
+    from longwriter.eval.rows import Prediction
+    from longwriter.llm import check_endpoint, resolve_endpoint
+    from longwriter.train.pairs import judge_quality
+
+    if not judge.judge_base_url:
+        return None
+    endpoint = resolve_endpoint(judge.judge_base_url, judge.judge_model, judge.judge_api_key)
+    judging = Judge(JudgeConfig(endpoint, context_window=check_endpoint(endpoint)))
 
     async def quality(item: Instruction, text: str) -> float | None:
-        row = await judge.judge(Prediction(task_of(item), text, {}))
+        row = await judging.judge(Prediction(_task(item), text, {}))
         return judge_quality(row.get("scores"))
 
-    return sample, quality
+    return quality
 
 
-@app.command(context_settings=old_names(folder="out-dir"))
-@_guard
+@commands.command(folder="out-dir")
 def smoke(
     folder: Annotated[
         Path, typer.Option("--out-dir", help="Where the toy data and outputs go.")
@@ -339,4 +319,4 @@ def smoke(
         result = run_smoke(folder, model=model, sft_steps=sft_steps, dpo_steps=dpo_steps)
     summary = result.summary()
     summary["losses_fall"] = losses_ok(result.sft) and (result.dpo is None or losses_ok(result.dpo))
-    _emit(summary)
+    emit(summary)

@@ -11,7 +11,8 @@ from longwriter import WriterContext
 from longwriter.agent.graph import build_graph
 from longwriter.llm.embeddings import get_embedder
 from longwriter.llm.local_server import LocalServer
-from longwriter.planning.sanity import PlanBrief, check_plan
+from longwriter.planning.brief import PlanBrief
+from longwriter.planning.sanity import check_plan
 from longwriter.text.reader import SubjectScorer
 
 pytestmark = pytest.mark.integration

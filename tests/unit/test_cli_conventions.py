@@ -17,8 +17,10 @@ import typer
 from typer.testing import CliRunner
 
 import longwriter
-from longwriter import cli, llm
+from longwriter import llm
 from longwriter.cli import app
+from longwriter.cli.options import parse_endpoints
+from longwriter.cli.review import edit_plan
 from longwriter.errors import ConfigError
 from longwriter.llm import Endpoint
 
@@ -213,7 +215,7 @@ def test_the_judge_key_defaults_to_the_model_key(monkeypatch: pytest.MonkeyPatch
 def test_per_role_endpoints_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LONGWRITER_ENDPOINTS", "plan=http://big:8000/v1,glm write=http://fast/v1")
     endpoints = parsed("write", ["Write."])["endpoint"]
-    assert cli.parse_endpoints(endpoints) == {
+    assert parse_endpoints(endpoints) == {
         "plan": {"base_url": "http://big:8000/v1", "model": "glm"},
         "write": {"base_url": "http://fast/v1"},
     }
@@ -298,7 +300,7 @@ def editor(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[Any]]]:
 
 def test_review_applies_the_edited_plan(editor: dict[str, list[Any]]) -> None:
     editor["edits"] = [json.dumps(EDITED)]
-    assert cli._review(PLAN) == EDITED
+    assert edit_plan(PLAN) == EDITED
     assert editor["shown"] == [PLANNED]
 
 
@@ -307,7 +309,7 @@ def test_review_keeps_the_plan_when_nothing_is_saved_or_changed(
     editor: dict[str, list[Any]], saved: str | None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     editor["edits"] = [saved]
-    assert cli._review(PLAN) is None
+    assert edit_plan(PLAN) is None
     assert "plan kept as planned" in capsys.readouterr().err
 
 
@@ -326,7 +328,7 @@ def test_review_reopens_a_bad_edit_until_it_is_fixed(
 ) -> None:
     editor["edits"] = [bad, json.dumps(EDITED)]
     editor["again"] = [True]
-    assert cli._review(PLAN) == EDITED
+    assert edit_plan(PLAN) == EDITED
     assert editor["shown"] == [PLANNED, bad]  # the user's text comes back to be fixed
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(message), errors
@@ -337,7 +339,7 @@ def test_review_keeps_the_plan_after_a_bad_edit_if_the_user_says_so(
 ) -> None:
     editor["edits"] = ["{oops"]
     editor["again"] = [False]
-    assert cli._review(PLAN) is None
+    assert edit_plan(PLAN) is None
 
 
 def test_review_quit_without_saving_after_a_bad_edit_keeps_the_plan(
@@ -345,7 +347,7 @@ def test_review_quit_without_saving_after_a_bad_edit_keeps_the_plan(
 ) -> None:
     editor["edits"] = ["{oops", None]
     editor["again"] = [True]
-    assert cli._review(PLAN) is None
+    assert edit_plan(PLAN) is None
 
 
 def test_review_without_a_working_editor(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -357,10 +359,10 @@ def test_review_without_a_working_editor(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(
         ConfigError, match=r"cannot edit the plan: nano: Editing failed \(set \$EDITOR\)"
     ):
-        cli._review(PLAN)
+        edit_plan(PLAN)
 
 
 def test_review_without_a_terminal_accepts_the_plan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     monkeypatch.setattr(click, "edit", lambda *a, **k: pytest.fail("an editor was opened"))
-    assert cli._review(PLAN) is None
+    assert edit_plan(PLAN) is None

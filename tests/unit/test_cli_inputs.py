@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-from longwriter.cli import app, read_instruction
+from longwriter.cli import app
+from longwriter.cli.inputs import read_instruction
 from tests.fakes import ScriptedWriter, write_with
 
 runner = CliRunner()

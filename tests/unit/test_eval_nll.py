@@ -20,6 +20,7 @@ from longwriter.eval.nll import (
     nll_row,
     summarize_nll,
 )
+from tests.tiny_llama import tiny_llama
 
 
 def test_logprobs_use_the_previous_position_and_normalize() -> None:
@@ -125,18 +126,8 @@ def test_vllm_scorer_tokenizes_then_reads_prompt_logprobs() -> None:
 
 def test_transformers_path_matches_full_log_softmax() -> None:
     torch = pytest.importorskip("torch")
-    transformers = pytest.importorskip("transformers")
-    config = transformers.LlamaConfig(
-        vocab_size=40,
-        hidden_size=16,
-        intermediate_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=64,
-    )
-    torch.manual_seed(0)
-    model = transformers.LlamaForCausalLM(config).eval()
+    pytest.importorskip("transformers")
+    model = tiny_llama(40).eval()
     ids = torch.randint(0, 40, (20,)).tolist()
     with torch.inference_mode():
         full = torch.log_softmax(model(torch.tensor([ids])).logits[0].double(), dim=-1)

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 import longwriter.api
 import longwriter.batch.store
 from longwriter.eval import runner as running
-from longwriter.eval.cli import _predict, app
+from longwriter.eval.cli import app
+from longwriter.eval.cli_helpers import predict
 from longwriter.eval.rows import load_predictions, load_tasks
 from longwriter.eval.runner import RunConfig, direct_max_tokens, run_predictions
 from longwriter.jsonl import read_jsonl
@@ -119,7 +120,7 @@ def test_both_modes_sample_like_the_agent_on_the_embedded_model(
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     for mode, extra in [("direct", {}), ("agent", {}), ("direct", {"top_k": 5})]:
         cfg = RunConfig(mode=mode, endpoint=embedded, context_window=4096, extra_body=extra)
-        _predict(tasks, [(cfg, tmp_path / f"{mode}{len(extra)}.jsonl")], 1)
+        predict(tasks, [(cfg, tmp_path / f"{mode}{len(extra)}.jsonl")], 1)
     budget = calls[0]["max_tokens"]
     base = {"repeat_penalty": 1.15, "max_tokens": budget}
     assert calls[0]["extra_body"] == base
@@ -146,7 +147,7 @@ def test_agent_rows_carry_the_report(tmp_path: Path, monkeypatch: pytest.MonkeyP
     tasks = load_tasks(_dataset(tmp_path), limit=1)
     cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=4096, give_length=True)
     out = tmp_path / "agent.jsonl"
-    assert _predict(tasks, [(cfg, out)], 1)[0]["done"] == 1
+    assert predict(tasks, [(cfg, out)], 1)[0]["done"] == 1
     row = next(r for _, r in read_jsonl(out))
     # The row counts as S_l does (LongBench-Write: "100" is no word); the report keeps its own count.
     assert (row["words"], row["report"]["words"]) == (4, 3)
@@ -185,9 +186,10 @@ def test_run_command_summary_and_rerun(
     fake_chat: tuple[list[dict[str, Any]], set[str]],
 ) -> None:
     import longwriter.eval.cli as cli
+    import longwriter.eval.cli_helpers as cli_helpers
 
     monkeypatch.setattr(cli, "resolve_endpoint", lambda base_url, model, api_key: ENDPOINT)
-    monkeypatch.setattr(cli, "check_endpoint", lambda endpoint: 8192)
+    monkeypatch.setattr(cli_helpers, "check_endpoint", lambda endpoint: 8192)
     out = tmp_path / "preds.jsonl"
     args = ["run", "--dataset", str(_dataset(tmp_path)), "--out", str(out), "--mode", "direct"]
     first = CliRunner().invoke(app, args)
@@ -212,17 +214,17 @@ def test_agent_options_are_checked_against_writer_context(tmp_path: Path) -> Non
 
 
 def test_agent_option_values_parse_as_json_or_text() -> None:
-    from longwriter.eval.cli import _agent_options
+    from longwriter.eval.cli_helpers import agent_options
 
     roles = 'endpoints={"plan": {"base_url": "http://x/v1"}}'
-    parsed = _agent_options(["max_revisions=0", "embedding=hash", roles])
+    parsed = agent_options(["max_revisions=0", "embedding=hash", roles])
     assert parsed == {
         "max_revisions": 0,
         "embedding": "hash",
         "endpoints": {"plan": {"base_url": "http://x/v1"}},
     }
     with pytest.raises(typer.BadParameter, match="KEY one of"):
-        _agent_options(['extra_body={"top_k": 5}'])  # --extra-body sets it for both modes
+        agent_options(['extra_body={"top_k": 5}'])  # --extra-body sets it for both modes
 
 
 def test_failed_rows_score_zero_until_a_rerun_retries_them(
@@ -231,10 +233,11 @@ def test_failed_rows_score_zero_until_a_rerun_retries_them(
     fake_chat: tuple[list[dict[str, Any]], set[str]],
 ) -> None:
     import longwriter.eval.cli as cli
+    import longwriter.eval.cli_helpers as cli_helpers
 
     _calls, fail = fake_chat
     monkeypatch.setattr(cli, "resolve_endpoint", lambda base_url, model, api_key: ENDPOINT)
-    monkeypatch.setattr(cli, "check_endpoint", lambda endpoint: 8192)
+    monkeypatch.setattr(cli_helpers, "check_endpoint", lambda endpoint: 8192)
     dataset, out = _dataset(tmp_path), tmp_path / "preds.jsonl"
     args = ["run", "--dataset", str(dataset), "--out", str(out), "--mode", "direct"]
     fail.add("Write 100 words on tea.")
@@ -274,12 +277,12 @@ def test_an_interrupted_agent_run_resumes_each_document_mid_way(
     cfg = RunConfig(mode="agent", endpoint=ENDPOINT, context_window=8192, agent_options=options)
     out = tmp_path / "agent.jsonl"
     write_with(monkeypatch, Crashing(crash_after=9))  # 6 calls a document
-    first = _predict(tasks, [(cfg, out)], 1)[0]
+    first = predict(tasks, [(cfg, out)], 1)[0]
     assert (first["done"], first["failed"]) == (1, 1)
     assert (tmp_path / ".agent.checkpoints.sqlite").is_file()
     model = ScriptedWriter()
     write_with(monkeypatch, model)
-    again = _predict(tasks, [(cfg, out)], 1)[0]
+    again = predict(tasks, [(cfg, out)], 1)[0]
     assert (again["skipped"], again["done"], again["failed"]) == (1, 1, 0)
     assert not any("Paragraph 1 - Main Point" in c for c in model.calls)  # no planning again
     assert not any(tasks[0].prompt in str(m.content) for r, _ in model.exchanges for m in r)

@@ -358,7 +358,7 @@ def test_cli_write_keeps_the_markdown_when_the_export_fails(
         raise LongWriterError("pandoc could not write docx: boom")
 
     write_with(monkeypatch, ScriptedWriter())
-    monkeypatch.setattr("longwriter.cli.export_document", broken)
+    monkeypatch.setattr("longwriter.cli.write.export_document", broken)
     args = ["write", "Write a 300-word essay about rivers.", "-o", str(tmp_path / "r.docx")]
     args += ["--checkpoints", str(tmp_path / "ck.sqlite"), "--memory", ":memory:"]
     result = runner.invoke(app, [*args, "--embedding", "hash"])

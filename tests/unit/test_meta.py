@@ -6,7 +6,7 @@ import pytest
 
 from longwriter.drafting.cleanup import clean_draft, drop_plan_lines, drop_repeats, sentence_keys
 from longwriter.eval.reader import agreement, meta_pairs
-from longwriter.planning.sanity import tidy_plan
+from longwriter.planning.mend import tidy_plan
 from longwriter.text.meta import is_meta
 from tests.reader_data import assert_agrees, labelled_paragraphs
 

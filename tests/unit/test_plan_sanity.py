@@ -11,17 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from longwriter.document import PlannedSection
-from longwriter.planning.sanity import (
-    PlanBrief,
-    acceptable_point,
-    check_plan,
-    fix_request,
-    mend_plan,
-    parse_subtopics,
-    part_aspects,
-    plan_from_subtopics,
-    skeleton_plan,
-)
+from longwriter.planning.brief import PlanBrief
+from longwriter.planning.fallback import parse_subtopics, plan_from_subtopics, skeleton_plan
+from longwriter.planning.mend import mend_plan
+from longwriter.planning.sanity import acceptable_point, check_plan, fix_request, part_aspects
 from longwriter.text.form import document_form
 from longwriter.text.subject import subject_of
 

@@ -14,7 +14,7 @@ from langchain_core.messages import BaseMessage
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from typer.testing import CliRunner
 
-from longwriter import WriterContext, api, awrite_document, cli, write_many
+from longwriter import WriterContext, api, awrite_document, write_many
 from longwriter.api import saved_run, sqlite_checkpointer
 from longwriter.batch.store import BatchCheckpoints
 from longwriter.cli import app
@@ -77,7 +77,7 @@ def test_cli_review_plan_edits_the_plan_through_the_runner(
         shown.append(plan)
         return EDITED
 
-    monkeypatch.setattr(cli, "_review", edit)
+    monkeypatch.setattr("longwriter.cli.review.edit_plan", edit)
     runs = write_with(monkeypatch, ScriptedWriter())
     args = _write_args(tmp_path, "Write a 1200-word essay on harbours.", "--review-plan")
     result = CliRunner().invoke(app, [*args, "--thread-id", "harbours"])
@@ -110,7 +110,7 @@ def test_cli_bad_edit_exits_2_and_the_run_resumes_at_the_review(
             raise answer
         return answer
 
-    monkeypatch.setattr(cli, "_review", edit)
+    monkeypatch.setattr("longwriter.cli.review.edit_plan", edit)
     write_with(monkeypatch, ScriptedWriter())
     args = _write_args(tmp_path, "--thread-id", "harbours")
     first = CliRunner().invoke(

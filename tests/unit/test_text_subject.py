@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from longwriter.planning.sanity import title_from_subject
+from longwriter.planning.brief import title_from_subject
 from longwriter.text.subject import subject_of
 
 

@@ -21,10 +21,11 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 from tokenizers import Tokenizer, models, pre_tokenizers  # noqa: E402
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
+from transformers import LlamaForCausalLM, PreTrainedTokenizerFast  # noqa: E402
 
 from longwriter.train.examples import Example  # noqa: E402
 from longwriter.train.sft import SFTOptions, build_sft_trainer  # noqa: E402
+from tests.tiny_llama import tiny_llama  # noqa: E402
 
 CHATML = (
     "{% for m in messages %}{{ '<|im_start|>' + m['role'] + ' ' + m['content'] + '<|im_end|>' }}"
@@ -49,18 +50,7 @@ def tiny_tokenizer() -> PreTrainedTokenizerFast:
 
 
 def tiny_model(vocab_size: int) -> LlamaForCausalLM:
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        pad_token_id=0,
-    )
-    return LlamaForCausalLM(config)
+    return tiny_llama(vocab_size, width=32, layers=2, heads=4, positions=256, pad_token_id=0)
 
 
 def example(n_words: int, offset: int) -> Example:

@@ -14,7 +14,8 @@ from longwriter import ConfigError, WriterContext
 from longwriter.batch import store as api_module
 from longwriter.batch.documents import BatchItem, read_batch, write_batch
 from longwriter.batch.store import BatchCheckpoints
-from longwriter.cli import app, parse_endpoints
+from longwriter.cli import app
+from longwriter.cli.options import parse_endpoints
 from longwriter.jsonl import read_jsonl
 from tests.fakes import ScriptedWriter
 

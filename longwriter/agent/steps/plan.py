@@ -12,10 +12,13 @@ from longwriter.agent.events import llm_event, status
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import Plan, PlannedSection, PlanProblem
+from longwriter.drafting.calibration import default_calibration
 from longwriter.errors import BackendError, ConfigError, shown
 from longwriter.llm.chat import Reply
 from longwriter.llm.embeddings import EmbeddingChoice
+from longwriter.planning.brief import OffSubject, PlanBrief, PlanCode, problem
 from longwriter.planning.budgets import fit_plan
+from longwriter.planning.fallback import parse_subtopics, plan_from_subtopics, skeleton_plan
 from longwriter.planning.json_plan import (
     ParsedPlan,
     json_formats,
@@ -24,25 +27,14 @@ from longwriter.planning.json_plan import (
     plan_watch,
     sections_of,
 )
+from longwriter.planning.mend import MendedPlan, mend_plan
 from longwriter.planning.parse import (
     parse_aspects,
     parse_plan_text,
     part_runs,
     sections_from_any,
 )
-from longwriter.planning.sanity import (
-    MendedPlan,
-    OffSubject,
-    PlanBrief,
-    PlanCode,
-    fix_request,
-    mend_plan,
-    parse_subtopics,
-    part_aspects,
-    plan_from_subtopics,
-    problem,
-    skeleton_plan,
-)
+from longwriter.planning.sanity import fix_request, part_aspects
 from longwriter.prompts import render
 from longwriter.text import (
     document_language,
@@ -384,8 +376,5 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         "budgets": [s["words"] for s in sections],
         **_writing_starts(),
         "stats": stats,
-        "calibration": {
-            "prompt_ratio": 1.0,
-            "tokens_per_word": 1.5 if language in ("zh", "ja", "ko") else 1.4,
-        },
+        "calibration": default_calibration(language),
     }

@@ -10,9 +10,10 @@ from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.agent.steps.plan import report_notes, subject_scorer
 from longwriter.errors import ConfigError
+from longwriter.planning.brief import PlanBrief
 from longwriter.planning.budgets import fit_plan, heading_words
+from longwriter.planning.mend import mend_plan
 from longwriter.planning.parse import sections_from_any
-from longwriter.planning.sanity import PlanBrief, mend_plan
 from longwriter.text.subject import subject_of
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from longwriter import DocumentResult, WriterContext
 from longwriter.agent.events import Event
 from longwriter.agent.run import Run
+from longwriter.document import Report
 from longwriter.files import save_json, save_text
 from longwriter.llm import Endpoint
 from longwriter.llm.embeddings import get_embedder
@@ -106,7 +107,7 @@ def warm_up(ctx: WriterContext, *, embedder: bool = True) -> Endpoint:
     return endpoint
 
 
-def document_row(report: dict[str, Any], seconds: float) -> dict[str, Any]:
+def document_row(report: Report, seconds: float) -> dict[str, Any]:
     """The per-document figures of a finished run's report (reader columns: see
     ``longwriter.text.reader.reader_figures``)."""
     reader = report["reader"]["document"]

@@ -17,7 +17,7 @@ from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -30,6 +30,7 @@ from longwriter.agent.context import WriterContext, home_dir
 from longwriter.agent.events import Event, ResumeEvent, as_event
 from longwriter.agent.graph import build_graph
 from longwriter.agent.run import Run
+from longwriter.document import Report
 from longwriter.errors import LongWriterError, instruction_given
 from longwriter.llm.chat import ChatModels
 
@@ -46,7 +47,7 @@ class DocumentResult:
     """A finished document."""
 
     text: str
-    report: dict[str, Any]
+    report: Report
     thread_id: str
     plan: list[dict[str, Any]] = field(default_factory=list)
 
@@ -101,7 +102,8 @@ def _inputs(instruction: str, target_words: int | None, plan: Any) -> Any:
 
 
 def _result(values: dict[str, Any], thread_id: str) -> DocumentResult:
-    report = values.get("report") or {}
+    # A run stopped before finalize (an interrupt) has no report yet.
+    report = cast(Report, values.get("report") or {})
     return DocumentResult(
         values.get("document", ""), report, thread_id, list(report.get("plan", []))
     )

@@ -137,6 +137,45 @@ def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, fl
     return out
 
 
+class SectionReport(TypedDict):
+    """One accepted section in the report."""
+
+    title: str
+    part: NotRequired[int]
+    parts: NotRequired[int]
+    planned: int | None  # the plan's budget; None for a section the plan does not list
+    budget: int  # the budget it was written to, after re-budgeting
+    words: int
+    attempts: int
+    verdict: str  # "accepted", "kept-best" (the best attempt) or "dropped" (it only repeated)
+    reasons: list[str]
+
+
+class Report(TypedDict):
+    """What a finished run reports (``WriterOutput.report``, ``DocumentResult.report``, saved
+    beside every document); made by ``longwriter.agent.report.build_report``."""
+
+    title: str
+    language: str
+    target_words: int
+    words: int
+    length_score: float
+    rep4: float
+    duplicated_lines: int
+    reader: dict[str, Any]  # :func:`longwriter.text.reader.reader_figures`
+    sections: list[SectionReport]
+    seconds: float
+    llm_seconds: float
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    plan: list[dict[str, Any]]
+    plan_problems: list[dict[str, Any]]
+    form: dict[str, Any]
+    loop_level: int
+    embedder: dict[str, Any]
+
+
 class DocumentState(TypedDict, total=False):
     """The state of one document run, without the chat it may have come from."""
 
@@ -167,4 +206,4 @@ class DocumentState(TypedDict, total=False):
         str, Any
     ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node
     document: str
-    report: dict[str, Any]
+    report: Report

@@ -13,8 +13,8 @@ import importlib.util
 import re
 import tempfile
 from pathlib import Path
-from typing import Any
 
+from longwriter.document import Report
 from longwriter.errors import ConfigError, LongWriterError
 from longwriter.files import replacing, save_text
 from longwriter.text.lang import CJK_LANGUAGES
@@ -174,8 +174,6 @@ def export(
     return output
 
 
-def export_document(
-    markdown: str, report: dict[str, Any], output: Path, fmt: str | None = None
-) -> Path:
+def export_document(markdown: str, report: Report, output: Path, fmt: str | None = None) -> Path:
     """:func:`export` with the title and language the document's report records."""
     return export(markdown, output, fmt, title=report.get("title"), language=report.get("language"))

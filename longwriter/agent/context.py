@@ -14,6 +14,8 @@ from pydantic import ConfigDict
 from longwriter.errors import ConfigError
 from longwriter.llm.embeddings import KINDS as EMBEDDINGS
 from longwriter.llm.endpoint import check_base_url
+from longwriter.llm.sampling import DEFAULT_TEMPERATURE, DEFAULT_TOP_P
+from longwriter.text.target import MAX_TARGET_WORDS
 
 ROLES = ("plan", "write")
 """Kinds of model call that may go to their own endpoint: planning, and writing/revising sections.
@@ -112,9 +114,9 @@ class WriterContext:
     """Document length when neither the input, ``target_words`` nor the instruction gives one."""
     language: str | None = None
     """Document language (``en``, ``zh``, ...); None detects it from the instruction."""
-    temperature: float = 0.7
+    temperature: float = DEFAULT_TEMPERATURE
     """Sampling temperature of writing calls (anti-loop levels leave it: warmer text drifts)."""
-    top_p: float = 0.9
+    top_p: float = DEFAULT_TOP_P
     """Nucleus sampling: the probability mass sampled from."""
     extra_body: dict[str, Any] = field(default_factory=dict)
     """Server-specific sampling sent as is, e.g. ``{"repeat_penalty": 1.1}`` (llama.cpp) or
@@ -202,6 +204,10 @@ class WriterContext:
             raise ConfigError(
                 f"prompt_layout must be one of {', '.join(PROMPT_LAYOUTS)}, got {self.prompt_layout!r}"
             )
+        for name in ("target_words", "default_words"):
+            words = getattr(self, name)
+            if words is not None and not 0 < words <= MAX_TARGET_WORDS:
+                raise ConfigError(f"{name} must be between 1 and {MAX_TARGET_WORDS}, got {words}")
         if self.connect_wait < 0:
             raise ConfigError(f"connect_wait must be 0 or more seconds, got {self.connect_wait}")
         if self.compact_chain_words is not None and self.compact_chain_words < 0:

@@ -4,54 +4,13 @@ caller reads (length score, repetition, what a reader sees, per-section budgets,
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NotRequired, cast
+from typing import Any, cast
 
-from typing_extensions import TypedDict
-
-from longwriter.document import DocumentState, PlannedSection, SectionResult
+from longwriter.document import DocumentState, PlannedSection, Report, SectionReport, SectionResult
 from longwriter.planning.parse import part_of, shown_headings
 from longwriter.text import count_words, duplicated_lines, length_score, repeated_ngram_share
 from longwriter.text.form import FormFields
 from longwriter.text.reader import SubjectScorer, parse_markdown, reader_figures, split_paragraphs
-
-
-class SectionReport(TypedDict):
-    """One accepted section in the report."""
-
-    title: str
-    part: NotRequired[int]
-    parts: NotRequired[int]
-    planned: int | None  # the plan's budget; None for a section the plan does not list
-    budget: int  # the budget it was written to, after re-budgeting
-    words: int
-    attempts: int
-    verdict: str  # "accepted", "kept-best" (the best attempt) or "dropped" (it only repeated)
-    reasons: list[str]
-
-
-class Report(TypedDict):
-    """What a finished run reports (``WriterOutput.report``, ``DocumentResult.report``, saved
-    beside every document)."""
-
-    title: str
-    language: str
-    target_words: int
-    words: int
-    length_score: float
-    rep4: float
-    duplicated_lines: int
-    reader: dict[str, Any]  # :func:`longwriter.text.reader.reader_figures`
-    sections: list[SectionReport]
-    seconds: float
-    llm_seconds: float
-    calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    plan: list[dict[str, Any]]
-    plan_problems: list[dict[str, Any]]
-    form: dict[str, Any]
-    loop_level: int
-    embedder: dict[str, Any]
 
 
 def _section_report(section: SectionResult, planned: Sequence[PlannedSection]) -> SectionReport:

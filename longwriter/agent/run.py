@@ -357,6 +357,17 @@ class Run:
         self.close()
 
 
+def _run_key(runtime: Runtime[Any], config: RunnableConfig) -> tuple[object, ...]:
+    """What tells this node's run from others: LangGraph's run id where the run has one (the
+    LangGraph server gives every run one), else the per-run control and stream writer; with the
+    graph's checkpoint namespace, which tells apart two invocations inside one parent run."""
+    namespace = str((config.get("configurable") or {}).get("checkpoint_ns", "")).rpartition("|")[0]
+    info = getattr(runtime, "execution_info", None)
+    if info is not None and info.run_id:
+        return ("run", info.run_id, namespace)
+    return (id(getattr(runtime, "control", None)), id(runtime.stream_writer), namespace)
+
+
 @dataclass(frozen=True, eq=False)
 class _Run:
     """A run's entry in :class:`Runs`; ``control`` is held so that its id stays its own."""
@@ -371,10 +382,10 @@ class Runs:
     A runner of ours (``longwriter.api``) opens one ``Run`` per run and builds the graph with
     it (``given``). Runs no runner of ours starts (``langgraph dev``/Studio serving the module's
     ``graph``, the graph as a subgraph or through ``as_tool()``) get theirs here, made at the run's
-    first node and kept for its later ones. LangGraph hands every node of a run the same
-    ``runtime.control`` and ``runtime.stream_writer``, both made per run (a subgraph shares its
-    parent run's); with the graph's checkpoint namespace (two invocations of this graph inside one
-    parent run) they tell the runs apart.
+    first node and kept for its later ones, keyed by ``_run_key``: LangGraph's run id where the
+    run has one (``runtime.execution_info.run_id``; the LangGraph server sets it), else the
+    ``runtime.control`` and ``runtime.stream_writer`` LangGraph makes per run and hands every node
+    of it (a graph invoked inside a node has no run id of its own and shares its parent's control).
 
     A run's ``Run`` is closed when the run ends: after its last node, ``finalize``; when a node
     raises (an error, or the plan review's ``interrupt``: the resumed run is a new run); and when
@@ -397,7 +408,7 @@ class Runs:
         self._settings = settings
         self._chat = chat
         self._given = given
-        self._runs: dict[tuple[int, int, str], _Run] = {}
+        self._runs: dict[tuple[object, ...], _Run] = {}
         self._lock = threading.RLock()  # re-entered when a collection ends a run under it
 
     def settings(self, runtime: Runtime[Any], config: RunnableConfig) -> WriterContext:
@@ -415,9 +426,8 @@ class Runs:
             yield self._given
             return
         control, writer = getattr(runtime, "control", None), runtime.stream_writer
-        namespace = str((config.get("configurable") or {}).get("checkpoint_ns", ""))
         # ``writer`` is alive while its key is here: a finalizer removes the key when it dies.
-        key = (id(control), id(writer), namespace.rpartition("|")[0])
+        key = _run_key(runtime, config)
         with self._lock:
             entry = self._runs.get(key)
             if entry is None:
@@ -434,7 +444,7 @@ class Runs:
         if ends_run:
             self._end(key, entry)
 
-    def _end(self, key: tuple[int, int, str], entry: _Run, *, collected: bool = False) -> None:
+    def _end(self, key: tuple[object, ...], entry: _Run, *, collected: bool = False) -> None:
         with self._lock:
             if self._runs.get(key) is not entry:
                 return  # ended already

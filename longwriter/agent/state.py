@@ -12,9 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, with_config
 # pydantic (input schemas, Studio's form, ``as_tool``) rejects typing.TypedDict before Python 3.12.
 from typing_extensions import TypedDict
 
-from longwriter.agent.report import Report
 from longwriter.document import (
     DocumentState,
+    Report,
     with_part_fields,
 )
 

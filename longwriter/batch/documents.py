@@ -21,6 +21,7 @@ from longwriter.agent.context import WriterContext
 from longwriter.agent.events import Event
 from longwriter.batch.resumable import BatchEvent, BatchSummary, prompt_key, run_resumable
 from longwriter.batch.store import DocumentStore
+from longwriter.document import Report
 from longwriter.errors import ConfigError, LongWriterError, shown
 from longwriter.export import export_document
 from longwriter.files import save_json, save_text
@@ -28,8 +29,19 @@ from longwriter.jsonl import JsonlError, read_jsonl
 from longwriter.text.target import required_length
 
 RESULTS = "results.jsonl"
-SUMMARY_FIELDS = ("target_words", "words", "length_score", "rep4", "seconds")
-"""Report fields repeated in a document's summary line."""
+
+
+def summary_fields(report: Report) -> dict[str, Any]:
+    """The report's figures repeated in a document's summary line."""
+    return {
+        "target_words": report["target_words"],
+        "words": report["words"],
+        "length_score": report["length_score"],
+        "rep4": report["rep4"],
+        "seconds": report["seconds"],
+    }
+
+
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
@@ -125,7 +137,7 @@ async def write_batch(
         if problem:  # a failure: counted, and written again by the next run
             await documents.discard(item.id)
             raise LongWriterError(f"{problem}; see {report_path}")
-        fields = {k: result.report.get(k) for k in SUMMARY_FIELDS}
+        fields = summary_fields(result.report)
         paths = {"output": str(text_path), "report": str(report_path)}
         if fmt != "md":
             exported = out_dir / f"{item.id}.{fmt}"

@@ -27,7 +27,6 @@ from longwriter.cli_support import (
     writer_context,
 )
 from longwriter.errors import ConfigError
-from longwriter.text.target import MAX_TARGET_WORDS
 
 Words = Annotated[int | None, setting("target_words", "-w")]
 Gguf = Annotated[Path | None, setting("gguf")]
@@ -86,9 +85,6 @@ class WriterOptions:
 
     def context(self, **more: Any) -> WriterContext:
         """The run's settings (these and ``more``, WriterContext fields), checked by WriterContext."""
-        # WriterContext does not bound target_words yet: the check moves there when it does.
-        if self.words is not None and not 0 < self.words <= MAX_TARGET_WORDS:
-            raise ConfigError(f"--words must be between 1 and {MAX_TARGET_WORDS}, got {self.words}")
         embedder = (self.embedding, self.embedding_url, self.embedding_model, self.embedding_key)
         settings = {
             "base_url": self.base_url,

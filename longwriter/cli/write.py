@@ -198,7 +198,7 @@ def _save(result: DocumentResult, output: Path, report: Path, fmt: str) -> None:
     """Save the report and the document in ``fmt``; a document far below its target, or one that
     could not be exported (then kept as Markdown), fails the command (exit 1)."""
     from longwriter.api import shortfall
-    from longwriter.batch.documents import SUMMARY_FIELDS
+    from longwriter.batch.documents import summary_fields
 
     rep = result.report
     save_json(report, rep)
@@ -207,7 +207,7 @@ def _save(result: DocumentResult, output: Path, report: Path, fmt: str) -> None:
     except LongWriterError as exc:  # the document is not lost: it is kept as Markdown
         kept = save_text(output.with_suffix(".md"), result.text)
         raise fail(f"{exc}; the document is saved as Markdown: {kept}, report: {report}") from None
-    summary = {k: rep[k] for k in SUMMARY_FIELDS} | {"output": str(output), "report": str(report)}
+    summary = summary_fields(rep) | {"output": str(output), "report": str(report)}
     problem = shortfall(rep)
     if problem:
         emit(summary | {"failed": problem})

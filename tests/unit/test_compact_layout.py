@@ -11,7 +11,7 @@ import pytest
 
 from longwriter import WriterContext, write_document
 from longwriter.agent.run import Run
-from longwriter.agent.steps.write import compact_layout
+from longwriter.agent.steps.layouts import compact_layout
 from longwriter.drafting.layout import chained_turns, text_tail
 from tests.fakes import ScriptedWriter
 from tests.openai_stub import StubState, openai_stub

@@ -215,14 +215,18 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[Run]:
     return made
 
 
+@pytest.mark.parametrize("run_ids", [False, True], ids=["no-run-id", "run-id"])
 def test_a_graph_run_by_others_makes_its_deps_once_and_releases_them(
-    fake_llama: FakeLlama, tmp_path: Path, made: list[Run]
+    fake_llama: FakeLlama, tmp_path: Path, made: list[Run], run_ids: bool
 ) -> None:
-    """As ``langgraph dev`` runs the module's graph: no runner of ours, the context from JSON."""
+    """As ``langgraph dev`` runs the module's graph: no runner of ours, the context from JSON (the
+    server gives each run an id; a plain ``invoke`` has none)."""
     graph = build_graph(InMemorySaver())
     settings = {"gguf": _gguf(tmp_path, "model"), **SETTINGS}
     for run in range(2):
         config: RunnableConfig = {"configurable": {"thread_id": uuid.uuid4().hex}}
+        if run_ids:
+            config["run_id"] = uuid.uuid4()
         out = graph.invoke({"instruction": ESSAY}, config, context=settings)
         assert out["report"]["words"] > 0
         assert len(made) == run + 1  # one per run, shared by all its nodes
@@ -261,8 +265,9 @@ class Topics(TypedDict, total=False):
     words: Annotated[list[int], operator.add]
 
 
+@pytest.mark.parametrize("run_ids", [False, True], ids=["no-run-id", "run-id"])
 def test_parallel_invocations_inside_one_parent_run_get_deps_of_their_own(
-    made: list[Run], monkeypatch: pytest.MonkeyPatch
+    made: list[Run], monkeypatch: pytest.MonkeyPatch, run_ids: bool
 ) -> None:
     """One parent run (one ``runtime.control``) invokes the writer twice at once."""
     closed: list[Run] = []
@@ -285,7 +290,8 @@ def test_parallel_invocations_inside_one_parent_run_get_deps_of_their_own(
         START, lambda s: [Send("write_one", {"topic": t}) for t in s["topics"]], ["write_one"]
     )
     builder.add_edge("write_one", END)
-    out = builder.compile().invoke({"topics": ["tea", "maps"]})
+    parent: RunnableConfig = {"run_id": uuid.uuid4()} if run_ids else {}
+    out = builder.compile().invoke({"topics": ["tea", "maps"]}, parent)
     assert len(out["words"]) == 2 and min(out["words"]) > 300
     assert len(made) == 2 and set(map(id, closed)) == set(map(id, made))
 

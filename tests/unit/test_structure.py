@@ -227,3 +227,32 @@ def test_importing_a_subpackage_loads_only_its_layers(package: str) -> None:
     heavy = sorted(loaded & set(HEAVY))
     wrong = sorted(set(MUST_NOT_LOAD.get(name, ())) & loaded)
     assert not wrong, f"import {name} loads {wrong} (all heavy loads: {heavy})"
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+
+
+def test_modules_and_functions_stay_short_enough_to_read() -> None:
+    """A module past 500 lines or a function past 80 is a sign of two jobs in one place."""
+    too_long = []
+    for path in sorted(ROOT.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        name = path.relative_to(ROOT.parent)
+        if source.count("\n") > MAX_MODULE_LINES:
+            too_long.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    too_long.append(f"{name}:{node.lineno} {node.name}: {lines} lines")
+    assert not too_long, "\n".join(too_long)
+
+
+def test_the_model_converter_runs_as_a_script_without_the_package() -> None:
+    """The vLLM set-up runs it with the vLLM venv's Python, where longwriter is not installed."""
+    script = ROOT / "llm" / "convert.py"
+    done = subprocess.run(
+        [sys.executable, "-S", "-P", str(script), "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
@@ -92,12 +93,17 @@ def sqlite_checkpointer(path: str | Path | None = None) -> Iterator[BaseCheckpoi
         conn.close()
 
 
-def _inputs(instruction: str, target_words: int | None, plan: Any) -> Any:
+def _inputs(
+    instruction: str, target_words: int | None, plan: Any, sources: Sequence[str | Path]
+) -> Any:
     data: dict[str, Any] = {"instruction": instruction_given(instruction)}
     if target_words is not None:
         data["target_words"] = target_words
     if plan is not None:
         data["plan"] = plan
+    if sources:
+        # Absolute, so that a resume from another folder reads the same files.
+        data["sources"] = [os.path.abspath(os.path.expanduser(s)) for s in sources]
     return data
 
 
@@ -166,6 +172,8 @@ class DocumentRun:
     chat_model: ChatModels | None = None
     on_event: Callable[[Event], None] | None = None
     review: ReviewPlan | None = None
+    sources: Sequence[str | Path] = ()
+    """Files, folders and globs of the caller's own material to write from (see ``--source``)."""
 
     def values(self, stop: threading.Event | None = None) -> dict[str, Any]:
         """Run the graph to its end (or to an unanswered plan review): the state it ends in.
@@ -186,7 +194,7 @@ class DocumentRun:
                 self.on_event(_resumed(saved.values))
             payload = self._answer(saved)
         else:
-            payload = _inputs(self.instruction, self.target_words, self.plan)
+            payload = _inputs(self.instruction, self.target_words, self.plan, self.sources)
         while True:
             for mode, chunk in graph.stream(
                 payload, config, context=self.context, stream_mode=MODES
@@ -256,6 +264,7 @@ class RunSettings(TypedDict, total=False):
     chat_model: ChatModels | None
     on_event: Callable[[Event], None] | None
     review: ReviewPlan | None
+    sources: Sequence[str | Path]
     resume: bool
     """Continue the saved run ``thread_id`` (needs its checkpointer) instead of starting anew."""
 
@@ -286,6 +295,7 @@ def _run(instruction: str, settings: RunSettings) -> DocumentRun:
         chat_model=settings.get("chat_model"),
         on_event=settings.get("on_event"),
         review=settings.get("review"),
+        sources=settings.get("sources") or (),
     )
 
 

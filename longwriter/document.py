@@ -53,6 +53,7 @@ class PlannedSection(TypedDict):
     words: int
     part: NotRequired[int]
     parts: NotRequired[int]
+    sources: NotRequired[list[str]]  # the source documents it is written from (a user may pin them)
 
 
 class PlanProblem(TypedDict):
@@ -110,6 +111,9 @@ class SectionResult(TypedDict):
     turns: list[Turn]  # the exchanges that produced it (replayed verbatim for prefix caching)
     part: NotRequired[int]  # as in its PlannedSection
     parts: NotRequired[int]
+    citations: NotRequired[
+        dict[str, int]
+    ]  # what the citation check found (longwriter.sources.cite)
 
 
 PART_MARKER = re.compile(r"\s*\((\d{1,6})/(\d{1,6})\)\s*$")
@@ -135,6 +139,35 @@ def add_numbers(left: dict[str, float], right: dict[str, float]) -> dict[str, fl
     for key, value in (right or {}).items():
         out[key] = out.get(key, 0) + value
     return out
+
+
+class SourceInfo(TypedDict):
+    """The run's own material as indexed: its documents, chunks and what was left out."""
+
+    documents: list[str]
+    chunks: int
+    words: int
+    skipped: dict[str, int]  # files left out, by reason
+
+
+class GivenPassage(TypedDict):
+    """A source passage given to the current section, under the number the section cites it by."""
+
+    n: int
+    id: str  # the chunk's content hash
+    document: str
+    locator: str  # page or section in the document
+    text: str
+
+
+class Reference(TypedDict):
+    """An entry of the document's reference list."""
+
+    n: int
+    id: str
+    document: str
+    locator: str
+    text: str
 
 
 class SectionReport(TypedDict):
@@ -174,6 +207,7 @@ class Report(TypedDict):
     form: dict[str, Any]
     loop_level: int
     embedder: dict[str, Any]
+    citations: NotRequired[dict[str, Any]]  # with sources: the citation check's figures
 
 
 class DocumentState(TypedDict, total=False):
@@ -205,5 +239,9 @@ class DocumentState(TypedDict, total=False):
     embedder: dict[
         str, Any
     ]  # the run's embedder (EmbeddingChoice.as_dict), chosen by the plan node
+    sources: list[str]  # the caller's files, folders and globs to write from
+    source_info: SourceInfo | None
+    given: list[GivenPassage]  # the source passages of the section being written
+    references: list[Reference]  # the document's reference list so far, by number
     document: str
     report: Report

@@ -13,7 +13,8 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
 from longwriter.agent.context import WriterContext
-from longwriter.agent.run import Run, Runs
+from longwriter.agent.run import Run
+from longwriter.agent.runs import Runs
 from longwriter.agent.state import WriterInput, WriterOutput, WriterState, upgraded
 from longwriter.agent.steps.commit import commit
 from longwriter.agent.steps.critic import critic

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.runnables import RunnableConfig
-from langgraph.runtime import Runtime
 from langgraph.types import StreamWriter
 from pydantic import BaseModel
 
@@ -43,6 +40,7 @@ from longwriter.llm.embeddings import Embedder, EmbeddingChoice, choose_embeddin
 from longwriter.llm.local_server import EMBEDDED_CONTEXT, ServerLease, acquire, release
 from longwriter.llm.sampling import ServerKind, anti_loop_body
 from longwriter.memory import SectionMemory, open_memory
+from longwriter.memory.sources import SourceIndex, open_source_index
 from longwriter.text.reader import SubjectScorer
 
 K = TypeVar("K")
@@ -94,6 +92,7 @@ class Run:
         self._embedders: dict[tuple[str, str | None, str | None], Embedder] = {}
         self._scorers: dict[tuple[EmbeddingChoice, str, str], SubjectScorer] = {}
         self._memories: dict[tuple[str, str], SectionMemory] = {}
+        self._indexes: dict[tuple[str, str, str], SourceIndex] = {}
 
     def _kept(self, table: dict[K, V], key: K, make: Callable[[], V]) -> V:
         """``table[key]``, made by ``make`` the first time."""
@@ -338,13 +337,28 @@ class Run:
                 self._memories, (location, doc_id), lambda: open_memory(location, doc_id, embedder)
             )
 
+    def source_index(self, state: DocumentState) -> SourceIndex:
+        """The index of this document's sources (opened once per run, for the state's embedder);
+        see :mod:`longwriter.agent.grounding`, which fills it."""
+        embedder = self.embedder(self.embedding(state))
+        location, doc_id = self.ctx.memory_location(), state["doc_id"]
+        return self._kept(
+            self._indexes,
+            (location, doc_id, embedder.signature),
+            lambda: open_source_index(location, doc_id, embedder),
+        )
+
     def close(self) -> None:
         """Give back the embedded server's lease and close the memories (a second call does nothing)."""
         with self._lock:
             self._closed = True
             lease, self._lease = self._lease, None
-            memories = list(self._memories.values())
+            memories: list[SectionMemory | SourceIndex] = [
+                *self._memories.values(),
+                *self._indexes.values(),
+            ]
             self._memories.clear()
+            self._indexes.clear()
         for memory in memories:
             memory.close()
         if lease is not None:
@@ -355,101 +369,3 @@ class Run:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _run_key(runtime: Runtime[Any], config: RunnableConfig) -> tuple[object, ...]:
-    """What tells this node's run from others: LangGraph's run id where the run has one (the
-    LangGraph server gives every run one), else the per-run control and stream writer; with the
-    graph's checkpoint namespace, which tells apart two invocations inside one parent run."""
-    namespace = str((config.get("configurable") or {}).get("checkpoint_ns", "")).rpartition("|")[0]
-    info = getattr(runtime, "execution_info", None)
-    if info is not None and info.run_id:
-        return ("run", info.run_id, namespace)
-    return (id(getattr(runtime, "control", None)), id(runtime.stream_writer), namespace)
-
-
-@dataclass(frozen=True, eq=False)
-class _Run:
-    """A run's entry in :class:`Runs`; ``control`` is held so that its id stays its own."""
-
-    control: object
-    run: Run
-
-
-class Runs:
-    """The ``Run`` of each run of one compiled graph.
-
-    A runner of ours (``longwriter.api``) opens one ``Run`` per run and builds the graph with
-    it (``given``). Runs no runner of ours starts (``langgraph dev``/Studio serving the module's
-    ``graph``, the graph as a subgraph or through ``as_tool()``) get theirs here, made at the run's
-    first node and kept for its later ones, keyed by ``_run_key``: LangGraph's run id where the
-    run has one (``runtime.execution_info.run_id``; the LangGraph server sets it), else the
-    ``runtime.control`` and ``runtime.stream_writer`` LangGraph makes per run and hands every node
-    of it (a graph invoked inside a node has no run id of its own and shares its parent's control).
-
-    A run's ``Run`` is closed when the run ends: after its last node, ``finalize``; when a node
-    raises (an error, or the plan review's ``interrupt``: the resumed run is a new run); and when
-    the run's stream writer is garbage-collected, which covers runs their caller stops between two
-    nodes (``interrupt_before``/``interrupt_after``, a cancellation). Closing a collected run's
-    ``Run`` (which may stop a server) is left to a thread: a collection may happen anywhere.
-
-    Why not ``config["configurable"]``: a live object there stays out of checkpoint metadata (only
-    primitive values are copied, langgraph#3448), but the LangGraph server builds a run's config
-    from JSON, so the runs this class is for cannot carry one. Nor the run's context: it is the
-    caller's object (often reused across runs, or a parent graph's, or None).
-    """
-
-    def __init__(
-        self,
-        settings: WriterContext | None,
-        chat: ChatModels | None,
-        given: Run | None = None,
-    ) -> None:
-        self._settings = settings
-        self._chat = chat
-        self._given = given
-        self._runs: dict[tuple[object, ...], _Run] = {}
-        self._lock = threading.RLock()  # re-entered when a collection ends a run under it
-
-    def settings(self, runtime: Runtime[Any], config: RunnableConfig) -> WriterContext:
-        """The run's settings (see ``WriterContext.of_run``)."""
-        if self._given is not None:
-            return self._given.ctx
-        return WriterContext.of_run(runtime.context, config.get("configurable"), self._settings)
-
-    @contextmanager
-    def of_node(
-        self, runtime: Runtime[Any], config: RunnableConfig, *, ends_run: bool = False
-    ) -> Iterator[Run]:
-        """The run's ``Run`` for one node call; ``ends_run`` for the run's last node."""
-        if self._given is not None:
-            yield self._given
-            return
-        control, writer = getattr(runtime, "control", None), runtime.stream_writer
-        # ``writer`` is alive while its key is here: a finalizer removes the key when it dies.
-        key = _run_key(runtime, config)
-        with self._lock:
-            entry = self._runs.get(key)
-            if entry is None:
-                entry = self._runs[key] = _Run(
-                    control, Run(self.settings(runtime, config), self._chat)
-                )
-                with suppress(TypeError):  # a writer that takes no weak reference: no fallback
-                    weakref.finalize(writer, self._end, key, entry, collected=True)
-        try:
-            yield entry.run
-        except BaseException:
-            self._end(key, entry)
-            raise
-        if ends_run:
-            self._end(key, entry)
-
-    def _end(self, key: tuple[object, ...], entry: _Run, *, collected: bool = False) -> None:
-        with self._lock:
-            if self._runs.get(key) is not entry:
-                return  # ended already
-            del self._runs[key]
-        if collected:
-            threading.Thread(target=entry.run.close, name="longwriter-run-end", daemon=True).start()
-        else:
-            entry.run.close()

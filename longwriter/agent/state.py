@@ -35,7 +35,10 @@ class WriterInput(TypedDict, total=False):
     language: str
     """Document language (en, zh, ...); else detected from the instruction."""
     plan: dict[str, Any]
-    """A plan to write to: {"title", "sections": [{"title", "main_point", "words"}]}."""
+    """A plan to write to: {"title", "sections": [{"title", "main_point", "words", "sources"}]}."""
+    sources: list[str]
+    """Your own material to write from and cite: files (.txt .md .html .pdf .docx .jsonl), folders
+    or globs, read on the machine that runs the graph."""
 
 
 class WriteRequest(BaseModel):

@@ -70,6 +70,14 @@ class DocumentOptions:
     review_plan: Annotated[
         bool, setting("review_plan", more="It opens in your editor ($EDITOR) as JSON.")
     ] = WriterContext.review_plan
+    sources: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="your own material to write from and cite: a file (.txt .md .html .pdf .docx "
+            ".jsonl), a folder or a glob (repeatable)",
+        ),
+    ] = None
 
     def given(self) -> dict[str, object]:
         """The options by flag, to tell which were given."""
@@ -80,6 +88,7 @@ class DocumentOptions:
             "--review-plan": self.review_plan,
             "--output": self.output,
             "--report": self.report,
+            "--source": self.sources,
         }
 
 
@@ -134,12 +143,21 @@ def write_one(
         check_output_file(path, option)
     if checkpoints is not None:
         check_output_file(checkpoints, "--checkpoints")
-    result = _run(text, thread_id, context, plan, checkpoints)
+    if document.sources:
+        from longwriter.sources.read import source_paths
+
+        source_paths(document.sources)  # a missing file fails before any model starts
+    result = _run(text, thread_id, context, plan, checkpoints, document.sources or [])
     _save(result, output, report, fmt)
 
 
 def _run(
-    text: str | None, thread_id: str, context: WriterContext, plan: Any, checkpoints: Path | None
+    text: str | None,
+    thread_id: str,
+    context: WriterContext,
+    plan: Any,
+    checkpoints: Path | None,
+    sources: list[str],
 ) -> DocumentResult:
     """Run the document ``thread_id`` (``text`` None: resume it) under a progress view."""
     from longwriter.api import DocumentRun, saved_run, sqlite_checkpointer
@@ -168,6 +186,7 @@ def _run(
                     checkpointer=saver,
                     context=context,
                     plan=plan,
+                    sources=sources,
                     on_event=view.on_event,
                     review=plan_reviewer(view, how_to_resume),
                 ).run()

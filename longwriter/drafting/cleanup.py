@@ -154,11 +154,14 @@ def clean_draft(
     topic: str = "",
     titles: Sequence[str] = (),
     prompt: str = "",
+    cites: bool = False,
 ) -> str:
     """All deterministic clean-ups of a fresh model reply (``topic``: instruction and section plan;
     ``titles``: the document title and every planned heading; ``prompt``: the text of the request
-    it answers)."""
-    text = strip_citation_marks(text, topic.partition("\n")[0])
+    it answers; ``cites``: the section was given sources, so its [n] marks are kept for the
+    citation check)."""
+    if not cites:
+        text = strip_citation_marks(text, topic.partition("\n")[0])
     text = drop_echoed_lines(drop_plan_lines(strip_labels(text), titles), prompt)
     text = drop_template_echoes(text, prompt, topic) if prompt and topic else text
     text = drop_inner_headings(strip_heading(text, title, titles), titles)

@@ -97,7 +97,24 @@ def step_message(
         text += "\n" + render("later_part_note", lang, part=part[0], parts=part[1])
     if index == len(plan) - 1 and template != "continue_step":
         text += "\n\n" + render("last_section_note", lang)
+    note = sources_note(state)
+    if note and template != "continue_step":  # a continuation replays the step that had them
+        text += "\n\n" + note
     return text
+
+
+SOURCE_PASSAGE_WORDS = 160
+"""Words shown of each source passage (chunks are about 120, so most are shown whole)."""
+
+
+def sources_note(state: DocumentState) -> str:
+    """The source passages given to the current section, numbered as it should cite them; "" for a
+    document without sources."""
+    given = state.get("given") or []
+    if not given:
+        return ""
+    quoted = "\n".join(f"[{g['n']}] {_clip(g['text'], SOURCE_PASSAGE_WORDS)}" for g in given)
+    return render("sources_note", state["language"], passages=quoted)
 
 
 TAIL_WORDS = 120  # words of the text so far that a compact request shows
@@ -153,6 +170,9 @@ def compact_messages(
     previous = state["sections"][-1]["text"] if state.get("sections") else ""
     if previous.strip() and not prior:
         parts.append(render("compact_tail", lang, tail=text_tail(previous)))
+    note = sources_note(state)
+    if note:
+        parts.append(note)
     step = render("compact_step", lang, **values)
     if index == len(plan) - 1:
         step += "\n" + render("last_section_note", lang)

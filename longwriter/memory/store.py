@@ -238,7 +238,7 @@ class SectionMemory:
         self._held = {}
 
 
-def _collection(client: Any, name: str, embedder: Embedder) -> Any:
+def open_collection(client: Any, name: str, embedder: Embedder) -> Any:
     """The collection ``name`` for vectors of ``embedder``; one made by another embedder (other
     vectors, maybe another dimension) is deleted and made anew, empty."""
     metadata = {"hnsw:space": "cosine", "embedder": embedder.signature}
@@ -255,13 +255,19 @@ def open_memory(location: str, doc_id: str, embedder: Embedder) -> SectionMemory
 
     A run opens it once and keeps it (its ``Run``): a ``SectionMemory`` remembers which sections
     it holds, and a new one reads that from the collection again."""
+    client, collection = client_and_collection(location, collection_name(doc_id), embedder)
+    return SectionMemory(collection, embedder, client)
+
+
+def client_and_collection(location: str, name: str, embedder: Embedder) -> tuple[Any, Any]:
+    """A new Chroma client of ``location`` and its collection ``name`` for ``embedder``'s vectors
+    (the client is closed again if the collection cannot be opened)."""
     client = chroma_client(location)
     try:
-        collection = _collection(client, collection_name(doc_id), embedder)
+        return client, open_collection(client, name, embedder)
     except BaseException:
         close_client(client)
         raise
-    return SectionMemory(collection, embedder, client)
 
 
 def delete_memory(location: str, doc_id: str) -> None:

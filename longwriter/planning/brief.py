@@ -52,6 +52,7 @@ class PlanBrief:
     section_words: int
     form: FormFields | None = None
     off_subject: OffSubject | None = None
+    sources_digest: str = ""  # what the caller's sources hold, for the planner (empty: none)
 
     @property
     def chinese(self) -> bool:

@@ -33,6 +33,7 @@ MUST_NOT_LOAD = {
     "longwriter.llm": ("langgraph", "chromadb", "torch", "sentence_transformers", "matplotlib"),
     "longwriter.data": HEAVY,
     "longwriter.planning": HEAVY,
+    "longwriter.sources": (*HEAVY, "pypdf", "docx", "lxml"),
     "longwriter.drafting": (
         "langgraph",
         "chromadb",
@@ -157,7 +158,7 @@ def test_find_cycle(graph: dict[str, set[str]], cycle: list[str] | None) -> None
 
 LAYERS = [
     ["longwriter.errors", "longwriter.files", "longwriter.text", "longwriter.prompts"],
-    ["longwriter.jsonl", "longwriter.userfiles", "longwriter.document"],
+    ["longwriter.jsonl", "longwriter.userfiles", "longwriter.document", "longwriter.sources"],
     ["longwriter.llm", "longwriter.memory", "longwriter.export"],
     ["longwriter.planning", "longwriter.drafting"],
     ["longwriter.agent"],

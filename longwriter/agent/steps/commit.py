@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from longwriter.agent.grounding import cite
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import SectionResult
@@ -39,6 +40,7 @@ def commit(state: WriterState, run: Run) -> dict[str, Any]:
             chosen = candidate
             break
     ok = ok and chosen is attempts[-1]
+    text, references, citations = cite(state, text)
     words = count_words(text)
     if words:
         # Commit order: memory first, then LangGraph saves the checkpoint that holds this section
@@ -61,6 +63,8 @@ def commit(state: WriterState, run: Run) -> dict[str, Any]:
     split = part_of(section)
     if split is not None:
         result["part"], result["parts"] = split
+    if citations:
+        result["citations"] = citations
     written = [s["words"] for s in state.get("sections", [])] + [words]
     planned = [s["words"] for s in state["sections_plan"]]
     floor = max(50, run.ctx.min_section_words // 2)
@@ -84,4 +88,6 @@ def commit(state: WriterState, run: Run) -> dict[str, Any]:
         "draft": None,
         "attempts": [],
         "verdict": None,
+        "references": references,
+        "given": [],
     }

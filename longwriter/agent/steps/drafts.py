@@ -31,6 +31,7 @@ from longwriter.drafting.layout import (
 from longwriter.drafting.relevance import drift_watch, keep_on_subject
 from longwriter.llm.chat import DRIFT_FINISH, LOOP_FINISH, ContextOverflow, Reply, Watch
 from longwriter.llm.sampling import LoopLadder, ladder_of
+from longwriter.sources.cite import drop_invented
 from longwriter.text import count_words
 
 
@@ -116,6 +117,7 @@ def clean_reply(state: WriterState, reply: Reply, prompt: str) -> str:
         topic=topic,
         titles=titles(state),
         prompt=prompt,
+        cites=bool(state.get("given")),
     )
 
 
@@ -199,7 +201,13 @@ def reply_watch(run: Run, state: WriterState) -> Watch | None:
 
 
 def on_subject(run: Run, state: WriterState, text: str, removed: Counter[str]) -> str:
-    """``text`` without junk and off-subject paragraphs; counts what went in ``removed``."""
+    """``text`` without invented facts (with sources), junk and off-subject paragraphs; counts
+    what went in ``removed``."""
+    given = state.get("given") or []
+    if given:
+        text, invented = drop_invented(text, [g["text"] for g in given], state["instruction"])
+        if invented:
+            removed["invented"] += invented
     if not run.ctx.content_filter:
         return text
     point = state["sections_plan"][state["current"]]["main_point"]

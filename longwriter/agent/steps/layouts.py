@@ -52,6 +52,7 @@ from longwriter.drafting.layout import (
 )
 from longwriter.llm.chat import LOOP_FINISH
 from longwriter.llm.sampling import LoopLadder, ladder_of
+from longwriter.sources.cite import fact_sentences
 from longwriter.text import count_words, duplicated_lines, repeated_ngram_share
 
 COMPACT_MAX_WINDOW = 8192
@@ -65,6 +66,10 @@ def compact_layout(run: Run) -> bool:
     if run.ctx.prompt_layout != "auto":
         return run.ctx.prompt_layout == "compact"
     return run.given() is None and run.window() <= COMPACT_MAX_WINDOW
+
+
+SEED_SENTENCES = 2
+"""Source sentences a section of the compact layout opens with (see ``compact_fill``)."""
 
 
 @dataclass
@@ -98,6 +103,18 @@ def compact_fill(run: Run, state: WriterState, words: int, start: Draft | None =
         dict(state["calibration"]),
         ladder_of(state),
     )
+    given = state.get("given") or []
+    if given and start is None:
+        # A small model mixes up the facts it is shown: the section opens with the sources' own
+        # sentences, cited, and the model writes on from them.
+        stated = " ".join(s["text"] for s in state.get("sections", []))
+        seeds = fact_sentences(
+            {g["n"]: g["text"] for g in given}, stated, state["instruction"], SEED_SENTENCES
+        )
+        if seeds:
+            out.text = " ".join(seeds)
+            first = compact_messages(state, index, words, [], [], None)
+            out.turns.append({"prompt": str(first[-1].content), "said": out.text})
     chain_start, prior = chained_turns(state, index, chain_words(run))
     passages = []
     if chain_start > 0 and ctx.retrieve_k:

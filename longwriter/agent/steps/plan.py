@@ -9,6 +9,7 @@ from langchain_core.messages import HumanMessage
 
 from longwriter.agent.context import WriterContext
 from longwriter.agent.events import llm_event, status
+from longwriter.agent.grounding import index_material, plan_sources, read_material
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.document import Plan, PlannedSection, PlanProblem
@@ -36,12 +37,13 @@ from longwriter.planning.parse import (
 )
 from longwriter.planning.sanity import fix_request, part_aspects
 from longwriter.prompts import render
+from longwriter.sources.material import Material, digest
 from longwriter.text import (
     document_language,
     parse_target_words,
     strip_step_labels,
 )
-from longwriter.text.form import document_form
+from longwriter.text.form import FormFields, document_form
 from longwriter.text.subject import subject_of
 from longwriter.text.target import MAX_TARGET_WORDS
 
@@ -147,8 +149,11 @@ def ask_plan(
     reply repaired, and re-asked with the reasons while it is not usable; None after the last try."""
     ctx = run.ctx
     n = brief.asked_sections(body_words)
+    asked = brief.instruction
+    if brief.sources_digest:
+        asked += "\n\n" + render("plan_sources", brief.language, digest=brief.sources_digest)
     values = {
-        "instruction": brief.instruction,
+        "instruction": asked,
         "sections": n,
         "target_words": body_words,
         "min_words": ctx.min_section_words,
@@ -301,6 +306,23 @@ def _writing_starts() -> dict[str, Any]:
     return {"current": 0, "boundary": 0, "draft": None, "attempts": [], "verdict": None}
 
 
+def _brief(
+    run: Run, state: WriterState, target: int, form: FormFields, material: Material | None
+) -> PlanBrief:
+    """What the plan is asked for and checked against (``state`` has the settled instruction,
+    subject, language and embedder)."""
+    return PlanBrief(
+        instruction=state["instruction"],
+        language=state["language"],
+        subject=state["subject"],
+        target_words=target,
+        section_words=run.ctx.section_words,
+        form=form,
+        sources_digest=digest(material.documents) if material else "",
+        off_subject=subject_scorer(run, state),
+    )
+
+
 def plan(state: WriterState, run: Run) -> dict[str, Any]:
     """Node: settle target, language and form, get (or take the given) plan, check and repair it,
     and repair its budgets."""
@@ -312,25 +334,19 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
     subject = subject_of(instruction)
     doc_id = run.thread_id or uuid.uuid4().hex
     stats: dict[str, float] = {}
+    material = read_material(state)  # bad sources fail the run before any model starts
     run.check_endpoints()  # a server that is down fails the run before any embedder loads
     embedder = _embedder(run, state)
-    brief = PlanBrief(
-        instruction=instruction,
-        language=language,
-        subject=subject,
-        target_words=target,
-        section_words=ctx.section_words,
-        form=form,
-        off_subject=subject_scorer(
-            run,
-            {
-                "instruction": instruction,
-                "subject": subject,
-                "language": language,
-                "embedder": embedder,
-            },
-        ),
-    )
+    grounded: WriterState = {
+        **state,
+        "instruction": instruction,
+        "subject": subject,
+        "language": language,
+        "doc_id": doc_id,
+        "embedder": embedder,
+    }
+    source_info = index_material(run, grounded, material) if material else None
+    brief = _brief(run, grounded, target, form, material)
     if state.get("plan") is not None:  # an empty plan is a mistake, not "no plan"
         try:
             mended = mend_plan(*sections_from_any(state["plan"]), brief, user=True)
@@ -350,6 +366,8 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         form=form,
     )
     sections = refine_parts(run, title, sections, brief, stats)
+    if material:
+        sections = plan_sources(run.source_index(grounded), sections)
     notes = report_notes(run, mended.notes)
     run.emit(
         {
@@ -377,4 +395,7 @@ def plan(state: WriterState, run: Run) -> dict[str, Any]:
         **_writing_starts(),
         "stats": stats,
         "calibration": default_calibration(language),
+        "source_info": source_info,
+        "references": [],
+        "given": [],
     }

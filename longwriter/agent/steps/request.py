@@ -37,7 +37,9 @@ def take_request(state: WriterState) -> dict[str, Any]:
         update["messages"] = [request]
     update["request_id"] = request.id
     if state.get("sections_plan") or state.get("document"):
-        update.update(sections=Overwrite([]), stats=Overwrite({}), document="", report={})
+        update.update(
+            sections=Overwrite([]), stats=Overwrite({}), document="", report={}, references=[]
+        )
         if asked:
             update.update(target_words=None, language=None, plan=None)
     return update

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from longwriter.agent.grounding import given_passages
 from longwriter.agent.run import Run
 from longwriter.agent.state import WriterState
 from longwriter.agent.steps.drafts import new_draft
@@ -27,7 +28,8 @@ def write(state: WriterState, run: Run) -> dict[str, Any]:
             "budget": budget,
         }
     )
-    return layout_for(run).draft(state, budget)
+    given = given_passages(run, state)
+    return {**layout_for(run).draft({**state, "given": given}, budget), "given": given}
 
 
 def revise(state: WriterState, run: Run) -> dict[str, Any]:
@@ -40,7 +42,8 @@ def revise(state: WriterState, run: Run) -> dict[str, Any]:
     action = verdict["action"]
     run.emit({"event": "revise", "index": index, "action": action, "reasons": verdict["reasons"]})
     if action in EDITS:
-        text = clean_draft(draft["text"], state["sections_plan"][index]["title"], False)
+        title = state["sections_plan"][index]["title"]
+        text = clean_draft(draft["text"], title, False, cites=bool(state.get("given")))
         text = drop_repeats(text, earlier_ngrams(state), ctx.max_overlap, earlier_sentences(state))
         if action == "condense":
             text = clip_to_words(text, int(budget * (1 + ctx.length_tolerance)))

@@ -31,7 +31,7 @@ MIN_OVERLAP = 0.5
 """Share of a sentence's content words (CJK: character pairs) a passage must hold to support it."""
 AUTO_OVERLAP = 0.65
 """The higher share at which an uncited sentence without facts gets the supporting passage's number."""
-FACT_OVERLAP = 0.4
+FACT_OVERLAP = 0.6
 """The share at which an uncited sentence whose every fact comes from one passage gets its number."""
 MIN_CONTENT = 4
 """Sentences with fewer content words than this (a heading, "In short.") are not claims."""

@@ -5,6 +5,7 @@ reference list."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from longwriter.agent.events import status
@@ -35,7 +36,7 @@ def read_material(state: DocumentState) -> Material | None:
     return gather(specs) if specs else None
 
 
-def _progress(run: Run) -> Any:
+def _progress(run: Run) -> Callable[[int, int], None]:
     """A progress callback that reports indexing about every tenth of the way."""
     shown = [-1]
 

@@ -130,6 +130,10 @@ def write_one(
     Every input is checked before the run starts."""
     if document.resume and not document.thread_id:
         raise ConfigError("--resume needs the --thread-id of the run to continue")
+    if document.resume and document.sources:
+        raise ConfigError(
+            "--source does not go with --resume: a run keeps the sources it began with"
+        )
     if not document.resume and instruction is None:
         raise ConfigError("give an instruction (text or a file)")
     text = None if document.resume else read_instruction(instruction or "")

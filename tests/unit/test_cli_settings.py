@@ -181,3 +181,20 @@ def test_sub_commands_use_the_same_exit_codes(
     result = runner.invoke(app, args)
     assert result.exit_code == code, result.output
     assert result.stderr.strip().splitlines()[-1] == f"error: {error}"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["write", "--thread-id", "t", "--resume", "--source", "notes/"],
+            "--source does not go with --resume",
+        ),
+        (["write", "Write a report.", "--source", "https://example.com/a.pdf"], "is a URL"),
+        (["write", "Write a report.", "--source", "/no/such/notes.md"], "does not exist"),
+    ],
+)
+def test_bad_sources_are_one_line_before_any_model(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
